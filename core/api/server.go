@@ -1,0 +1,223 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/parley-hub/parley/core/delivery"
+	"github.com/parley-hub/parley/core/event"
+	"github.com/parley-hub/parley/core/ingest"
+)
+
+// Config configures the HTTP API.
+type Config struct {
+	// KeyHashes are the accepted API keys as "sha256:<hex>" hashes.
+	KeyHashes []string
+	// MaxBodyBytes bounds request bodies; default 3 MiB.
+	MaxBodyBytes int64
+	Events       *ingest.Events
+	Messages     *delivery.Store
+	// Direct creates and enqueues directly sent messages.
+	Direct *Direct
+	// Webhook serves /webhooks/whatsapp (GET handshake, POST deliveries).
+	Webhook http.Handler
+	// Ready reports whether Parley can take work; nil means always.
+	Ready func(ctx context.Context) error
+	Log   *slog.Logger
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg    Config
+	hashes [][]byte
+}
+
+// New returns the API server.
+func New(cfg Config) (*Server, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 3 << 20
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg}
+	for i, h := range cfg.KeyHashes {
+		b, err := hex.DecodeString(strings.TrimPrefix(h, "sha256:"))
+		if err != nil || !strings.HasPrefix(h, "sha256:") || len(b) != sha256.Size {
+			return nil, fmt.Errorf("api key hash %d: want sha256:<64 hex digits>", i)
+		}
+		s.hashes = append(s.hashes, b)
+	}
+	return s, nil
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.cfg.Webhook != nil {
+		mux.Handle("/webhooks/whatsapp", s.cfg.Webhook)
+	}
+	mux.Handle("POST /v1/events", s.auth(s.postEvent))
+	mux.Handle("POST /v1/messages", s.auth(s.postMessage))
+	mux.Handle("GET /v1/messages/{id}", s.auth(s.getMessage))
+	mux.Handle("GET /v1/messages", s.auth(s.listMessages))
+	mux.Handle("/v1/", s.auth(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
+	}))
+	return mux
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			s.cfg.Log.Warn("not ready", "error", err)
+			writeError(w, http.StatusServiceUnavailable, "not_ready", "not ready: "+err.Error(), "")
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// auth accepts a request whose bearer token hashes to a configured key.
+func (s *Server) auth(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if h == "" || !ok || token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "missing API key: send Authorization: Bearer <key>", "Authorization")
+			return
+		}
+		sum := sha256.Sum256([]byte(token))
+		match := 0
+		for _, k := range s.hashes {
+			match |= subtle.ConstantTimeCompare(sum[:], k)
+		}
+		if match != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="parley", error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "invalid API key", "Authorization")
+			return
+		}
+		next(w, r)
+	})
+}
+
+// readBody reads a bounded body; on error it has answered already.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("body larger than %d bytes", tooBig.Limit), "body")
+			return nil, false
+		}
+		writeError(w, http.StatusBadRequest, "bad_body", "could not read the body: "+err.Error(), "body")
+		return nil, false
+	}
+	return body, true
+}
+
+func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	res, err := s.cfg.Events.Accept(r.Context(), body, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		var fe *event.FieldError
+		if errors.As(err, &fe) {
+			writeError(w, http.StatusBadRequest, "invalid_event", fe.Error(), fe.Field)
+			return
+		}
+		s.internal(w, "accept event", err)
+		return
+	}
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(res.Code)
+	_, _ = w.Write(res.Body)
+}
+
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
+	m, err := s.cfg.Messages.Get(r.Context(), r.PathValue("id"))
+	if errors.Is(err, delivery.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no message with id %q", r.PathValue("id")), "id")
+		return
+	}
+	if err != nil {
+		s.internal(w, "get message", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+var states = map[string]bool{delivery.StateAccepted: true, delivery.StateSent: true, delivery.StateDelivered: true, delivery.StateRead: true, delivery.StateFailed: true}
+
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := delivery.Filter{EventID: q.Get("event_id"), Status: q.Get("status"), Before: q.Get("before")}
+	if f.Status != "" && !states[f.Status] {
+		writeError(w, http.StatusBadRequest, "invalid_parameter", fmt.Sprintf("status: want accepted, sent, delivered, read or failed (got %q)", f.Status), "status")
+		return
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 500 {
+			writeError(w, http.StatusBadRequest, "invalid_parameter", fmt.Sprintf("limit: want 1 to 500 (got %q)", l), "limit")
+			return
+		}
+		f.Limit = n
+	}
+	msgs, next, err := s.cfg.Messages.List(r.Context(), f)
+	if err != nil {
+		s.internal(w, "list messages", err)
+		return
+	}
+	out := map[string]any{"data": msgs}
+	if next != "" {
+		out["next"] = next
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) internal(w http.ResponseWriter, what string, err error) {
+	s.cfg.Log.Error(what, "error", err)
+	writeError(w, http.StatusInternalServerError, "internal", what+" failed; see the server log", "")
+}
+
+// ErrorBody is the body of every API error.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg, field string) {
+	var b ErrorBody
+	b.Error.Code, b.Error.Message, b.Error.Field = code, msg, field
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,190 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/parley-hub/parley/core/api"
+	"github.com/parley-hub/parley/core/config"
+	"github.com/parley-hub/parley/core/deadletter"
+	"github.com/parley-hub/parley/core/delivery"
+	"github.com/parley-hub/parley/core/flows"
+	"github.com/parley-hub/parley/core/inbox"
+	"github.com/parley-hub/parley/core/ingest"
+	"github.com/parley-hub/parley/core/pipeline"
+	"github.com/parley-hub/parley/core/store"
+	"github.com/parley-hub/parley/core/whatsapp"
+	"github.com/parley-hub/parley/core/whatsapp/emulator"
+)
+
+// Options are what Run needs besides the config.
+type Options struct {
+	// Log receives Parley's logs.
+	Log *slog.Logger
+	// Out receives the start-up banner (URLs, the sandbox API key); nil discards it.
+	Out io.Writer
+	// Ready, if set, is called with the listening URLs once Parley serves.
+	Ready func(Info)
+}
+
+// Info describes a running Parley.
+type Info struct {
+	// URL is the base URL of the API.
+	URL string
+	// EmulatorURL is the embedded emulator's base URL (sandbox mode only).
+	EmulatorURL string
+	// APIKey is the sandbox API key (sandbox mode only).
+	APIKey string
+}
+
+// Run starts Parley and blocks until ctx is done, then shuts down in
+// reverse order: HTTP first (no new work), then the pipeline (in-flight
+// messages finish or stay leased for the next start), then the store.
+func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	out := opts.Out
+	if out == nil {
+		out = io.Discard
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	db, err := store.Open(ctx, store.Config{Path: cfg.StorePath(), BusyTimeout: cfg.Store.BusyTimeout, Synchronous: cfg.Store.Synchronous, Readers: cfg.Store.Readers})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on server.addr %s: %w", cfg.Server.Addr, err)
+	}
+	defer ln.Close()
+	info := Info{URL: "http://" + ln.Addr().String()}
+	if cfg.Server.PublicURL != "" {
+		info.URL = cfg.Server.PublicURL
+	}
+
+	wa := cfg.WhatsApp
+	keyHashes := cfg.APIKeyHashes()
+	var emu *emulator.Emulator
+	if cfg.Mode == config.ModeSandbox {
+		secrets, err := loadSandboxSecrets(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		info.APIKey = secrets.APIKey
+		keyHashes = append(keyHashes, config.KeyHash{Name: "sandbox", Hash: config.HashAPIKey(secrets.APIKey)})
+		wa.AppSecret, wa.VerifyToken, wa.AccessToken = config.Secret(secrets.AppSecret), config.Secret(secrets.VerifyToken), config.Secret(secrets.AccessToken)
+		emu, info.EmulatorURL, err = startEmulator(ctx, cfg, secrets, info.URL+"/webhooks/whatsapp", log)
+		if err != nil {
+			return err
+		}
+		defer emu.Close()
+		wa.BaseURL = info.EmulatorURL
+		wa.PhoneNumberID, wa.WABAID = emulator.DefaultPhoneNumberID, emulator.DefaultWABAID
+	}
+
+	client, err := whatsapp.NewClient(whatsapp.ClientConfig{
+		BaseURL: wa.BaseURL, APIVersion: wa.APIVersion, PhoneNumberID: wa.PhoneNumberID, WABAID: wa.WABAID,
+		AccessToken: string(wa.AccessToken), Timeout: wa.Timeout,
+	})
+	if err != nil {
+		return err
+	}
+	messages := delivery.NewStore(db)
+	events := ingest.New(db, pipeline.TopicEvents)
+	in := inbox.New(db, messages, pipeline.TopicWebhooks, log)
+	receiver, err := whatsapp.NewReceiver(whatsapp.ReceiverConfig{
+		AppSecret: string(wa.AppSecret), VerifyToken: string(wa.VerifyToken), MaxBodyBytes: cfg.Server.MaxBodyBytes, Sink: in, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+
+	pipe, err := pipeline.New(db, pipeline.Config{
+		Retry: cfg.Pipeline.Retry, LeaseTimeout: cfg.Pipeline.LeaseTimeout, BatchSize: cfg.Pipeline.BatchSize, Log: log,
+	}, pipeline.Stages{
+		Flows:   flows.New(db, messages, cfg.Flows, pipeline.TopicOutbox).Handle,
+		Send:    delivery.NewSender(messages, client, log).Handle,
+		Webhook: in.Handle,
+		DeadLetterHooks: map[string]deadletter.Hook{
+			pipeline.TopicOutbox: messages.DeadLetterHook,
+		},
+	})
+	if err != nil {
+		return err
+	}
+
+	hashes := make([]string, 0, len(keyHashes))
+	for _, k := range keyHashes {
+		hashes = append(hashes, k.Hash)
+	}
+	srv, err := api.New(api.Config{
+		KeyHashes: hashes, MaxBodyBytes: cfg.Server.MaxBodyBytes, Events: events, Messages: messages,
+		Direct:  &api.Direct{DB: db, Messages: messages, Topic: pipeline.TopicOutbox},
+		Webhook: receiver, Log: log,
+		Ready: func(ctx context.Context) error {
+			select {
+			case <-pipe.Running():
+			default:
+				return errors.New("pipeline starting")
+			}
+			return db.Reader().PingContext(ctx)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadTimeout: cfg.Server.ReadTimeout, WriteTimeout: cfg.Server.WriteTimeout, ReadHeaderTimeout: 5 * time.Second}
+
+	pipeErr := make(chan error, 1)
+	go func() { pipeErr <- pipe.Run(ctx) }()
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- httpSrv.Serve(ln) }()
+	select {
+	case <-pipe.Running():
+	case err := <-pipeErr:
+		return fmt.Errorf("pipeline: %w", err)
+	}
+
+	banner(out, cfg, info)
+	log.Info("parley started", "mode", cfg.Mode, "url", info.URL, "emulator", info.EmulatorURL, "db", db.Path())
+	if opts.Ready != nil {
+		opts.Ready(info)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err = <-httpErr:
+		err = fmt.Errorf("http server: %w", err)
+	case err = <-pipeErr:
+		err = fmt.Errorf("pipeline: %w", err)
+	}
+	log.Info("parley stopping")
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	err = errors.Join(err, httpSrv.Shutdown(sctx), pipe.Close())
+	return err
+}
+
+func banner(out io.Writer, cfg *config.Config, info Info) {
+	fmt.Fprintf(out, "Parley is running (%s mode)\n", cfg.Mode)
+	fmt.Fprintf(out, "  API:       %s/v1/\n", info.URL)
+	fmt.Fprintf(out, "  Webhook:   %s/webhooks/whatsapp\n", info.URL)
+	fmt.Fprintf(out, "  Database:  %s\n", cfg.StorePath())
+	if cfg.Mode == config.ModeSandbox {
+		fmt.Fprintf(out, "  Emulator:  %s (Cloud API sandbox; customer messages: POST %s/_emulator/inbound)\n", info.EmulatorURL, info.EmulatorURL)
+		fmt.Fprintf(out, "  API key:   %s\n", info.APIKey)
+		fmt.Fprintf(out, "\nTry it:\n  curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n    -d '{\"type\":\"order.shipped\",\"source\":\"shop\",\"id\":\"1001\",\"contact\":{\"phone\":\"+16505551234\",\"name\":\"Ana\"},\"data\":{\"order_number\":\"1001\",\"tracking_url\":\"https://track.example/1001\"}}' \\\n    %s/v1/events\n", info.APIKey, info.URL)
+	}
+}

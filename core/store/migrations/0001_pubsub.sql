@@ -1,0 +1,45 @@
+-- 0001_pubsub: the durable Watermill Pub/Sub of core/pubsub.
+--
+-- A message is stored once per topic. Each consumer group that subscribes to
+-- the topic has a row in pubsub_subscriptions whose claimed_through cursor
+-- says how far it has claimed; a message it has claimed but not yet acked has
+-- a row in pubsub_leases. A message is therefore done for a group when
+-- id <= claimed_through and it has no lease row for that group, and it is
+-- deleted once it is done for every group subscribed to its topic.
+
+CREATE TABLE pubsub_messages (
+    -- AUTOINCREMENT: ids are never reused, even after the newest message is
+    -- deleted, so a cursor past an id never skips a later message.
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic      TEXT    NOT NULL,
+    uuid       TEXT    NOT NULL,
+    metadata   TEXT    NOT NULL, -- JSON object of string values
+    payload    BLOB    NOT NULL,
+    created_at INTEGER NOT NULL  -- Unix milliseconds
+);
+
+CREATE INDEX pubsub_messages_topic_id ON pubsub_messages (topic, id);
+
+CREATE TABLE pubsub_subscriptions (
+    topic           TEXT    NOT NULL,
+    consumer_group  TEXT    NOT NULL,
+    -- Every message of topic with id <= claimed_through has been claimed by
+    -- the group at least once: it is either acked or leased.
+    claimed_through INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL, -- Unix milliseconds
+    PRIMARY KEY (topic, consumer_group)
+) WITHOUT ROWID;
+
+CREATE TABLE pubsub_leases (
+    topic          TEXT    NOT NULL,
+    consumer_group TEXT    NOT NULL,
+    message_id     INTEGER NOT NULL REFERENCES pubsub_messages (id) ON DELETE CASCADE,
+    -- Unix milliseconds. Until then one subscriber of the group holds the
+    -- message; from then on any subscriber of the group may claim it again.
+    leased_until   INTEGER NOT NULL,
+    claims         INTEGER NOT NULL DEFAULT 1, -- times the group claimed it
+    PRIMARY KEY (topic, consumer_group, message_id)
+) WITHOUT ROWID;
+
+-- For the foreign key and for the cleanup's "is anyone still holding it?".
+CREATE INDEX pubsub_leases_message_id ON pubsub_leases (message_id);
