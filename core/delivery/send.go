@@ -40,55 +40,54 @@ func NewSender(s *Store, c Client, log *slog.Logger) *Sender {
 // transient platform errors), a deadletter.Permanent error when the message
 // cannot exist, and nil once the outcome is recorded, which includes
 // permanent platform failures: those mark the message failed.
-func (s *Sender) Handle(msg *message.Message) ([]*message.Message, error) {
+func (s *Sender) Handle(msg *message.Message) error {
 	ctx := msg.Context()
 	id := string(msg.Payload)
 	var status, wamid string
 	var body []byte
 	err := s.store.db.Reader().QueryRowContext(ctx, `SELECT status, COALESCE(wamid,''), request FROM messages WHERE id = ?`, id).Scan(&status, &wamid, &body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, deadletter.Permanent(fmt.Errorf("send %s: %w", id, ErrNotFound))
+		return deadletter.Permanent(fmt.Errorf("send %s: %w", id, ErrNotFound))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("send %s: load: %w", id, err)
+		return fmt.Errorf("send %s: load: %w", id, err)
 	}
 	if status != StateAccepted || wamid != "" {
-		return nil, nil // already submitted (a redelivery): never send twice
+		return nil // already submitted (a redelivery): never send twice
 	}
 	var req whatsapp.SendRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, deadletter.Permanent(fmt.Errorf("send %s: stored request: %w", id, err))
+		return deadletter.Permanent(fmt.Errorf("send %s: stored request: %w", id, err))
 	}
 	resp, err := s.client.Send(ctx, &req)
 	if err != nil {
-		return nil, s.failed(ctx, id, err)
+		return s.failed(ctx, id, err)
 	}
 	if len(resp.Messages) == 0 || resp.Messages[0].ID == "" {
-		return nil, fmt.Errorf("send %s: response carries no message id", id)
+		return fmt.Errorf("send %s: response carries no message id", id)
 	}
 	waID := ""
 	if len(resp.Contacts) > 0 {
 		waID = resp.Contacts[0].WaID
 	}
 	if err := s.store.RecordSubmitted(ctx, id, resp.Messages[0].ID, waID); err != nil {
-		return nil, err
+		return err
 	}
-	return nil, nil
+	return nil
 }
 
 // failed records a failed attempt. Permanent platform errors mark the
 // message failed and end it (nil); anything else is returned for a retry.
 func (s *Sender) failed(ctx context.Context, id string, err error) error {
+	e := Error{Title: "send failed", Detail: err.Error()}
 	var apiErr *whatsapp.APIError
-	if !errors.As(err, &apiErr) {
-		_ = s.store.RecordAttempt(ctx, id, Error{Title: "transport", Detail: err.Error()})
-		return fmt.Errorf("send %s: %w", id, err)
+	if errors.As(err, &apiErr) {
+		e = Error{Code: apiErr.Graph.Code, Title: apiErr.Graph.Message}
+		if apiErr.Graph.ErrorData != nil {
+			e.Detail = apiErr.Graph.ErrorData.Details
+		}
 	}
-	e := Error{Code: apiErr.Graph.Code, Title: apiErr.Graph.Message}
-	if apiErr.Graph.ErrorData != nil {
-		e.Detail = apiErr.Graph.ErrorData.Details
-	}
-	switch apiErr.Class() {
+	switch whatsapp.ClassOf(err) {
 	case whatsapp.ClassPermanent, whatsapp.ClassNeedsTemplate:
 		if ferr := s.store.Fail(ctx, id, e); ferr != nil {
 			return ferr

@@ -64,11 +64,15 @@ func (s *Store) applyTx(ctx context.Context, tx *store.Tx, id, cur string, hasPr
 			return fmt.Errorf("apply pricing to %s: %w", id, err)
 		}
 	}
-	next, moved := whatsapp.Advance(whatsapp.MessageState(cur), whatsapp.MessageState(st.Status))
+	state, known := whatsapp.StateFromStatus(st.Status)
+	if !known {
+		return nil // kept in the history; not a state Parley tracks
+	}
+	next, moved := whatsapp.Advance(whatsapp.MessageState(cur), state)
 	if !moved {
 		return nil
 	}
-	if next == StateFailed && len(st.Errors) > 0 {
+	if next == whatsapp.StateFailed && len(st.Errors) > 0 {
 		e := st.Errors[0]
 		d := e.Message
 		if e.ErrorData != nil && e.ErrorData.Details != "" {

@@ -61,17 +61,17 @@ func New(db *store.DB, messages *delivery.Store, flows []config.Flow, outboxTopi
 // recipient, step) makes a redelivery create nothing new. An event a flow
 // cannot render (a missing field, a bad phone number) is dead-lettered
 // with the reason and nothing is sent for it.
-func (r *Router) Handle(msg *message.Message) ([]*message.Message, error) {
+func (r *Router) Handle(msg *message.Message) error {
 	ctx := msg.Context()
 	id := string(msg.Payload)
 	var raw []byte
 	var received int64
 	if err := r.db.Reader().QueryRowContext(ctx, `SELECT body, received_at FROM events WHERE id = ?`, id).Scan(&raw, &received); err != nil {
-		return nil, fmt.Errorf("event %s: load: %w", id, err)
+		return fmt.Errorf("event %s: load: %w", id, err)
 	}
 	ev, err := event.Decode(raw, time.UnixMilli(received))
 	if err != nil {
-		return nil, deadletter.Permanent(fmt.Errorf("event %s: %w", id, err))
+		return deadletter.Permanent(fmt.Errorf("event %s: %w", id, err))
 	}
 	var planned []delivery.NewMessage
 	for _, f := range r.flows {
@@ -80,7 +80,7 @@ func (r *Router) Handle(msg *message.Message) ([]*message.Message, error) {
 		}
 		req, err := Render(f, ev)
 		if err != nil {
-			return nil, deadletter.Permanent(fmt.Errorf("event %s: %w", id, err))
+			return deadletter.Permanent(fmt.Errorf("event %s: %w", id, err))
 		}
 		planned = append(planned, delivery.NewMessage{
 			EventID:   id,
@@ -90,7 +90,7 @@ func (r *Router) Handle(msg *message.Message) ([]*message.Message, error) {
 		})
 	}
 	if len(planned) == 0 {
-		return nil, nil
+		return nil
 	}
 	err = r.db.Write(ctx, func(tx *store.Tx) error {
 		for _, p := range planned {
@@ -100,7 +100,7 @@ func (r *Router) Handle(msg *message.Message) ([]*message.Message, error) {
 		}
 		return nil
 	})
-	return nil, err
+	return err
 }
 
 // Matches reports whether flow f starts on event ev.

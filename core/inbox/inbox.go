@@ -59,19 +59,19 @@ func (in *Inbox) Reject(ctx context.Context, raw []byte, reason string) error {
 // inbox row id. A body that does not parse is marked dead and dead-lettered
 // with the parser's reason (the raw body stays in the inbox). Applying is
 // idempotent, so a redelivery is harmless.
-func (in *Inbox) Handle(msg *message.Message) ([]*message.Message, error) {
+func (in *Inbox) Handle(msg *message.Message) error {
 	ctx := msg.Context()
 	id, err := strconv.ParseInt(string(msg.Payload), 10, 64)
 	if err != nil {
-		return nil, deadletter.Permanent(fmt.Errorf("webhook inbox id %q: %w", msg.Payload, err))
+		return deadletter.Permanent(fmt.Errorf("webhook inbox id %q: %w", msg.Payload, err))
 	}
 	var raw []byte
 	var state string
 	if err := in.db.Reader().QueryRowContext(ctx, `SELECT body, state FROM webhook_inbox WHERE id = ?`, id).Scan(&raw, &state); err != nil {
-		return nil, fmt.Errorf("webhook %d: load: %w", id, err)
+		return fmt.Errorf("webhook %d: load: %w", id, err)
 	}
 	if state != "pending" {
-		return nil, nil
+		return nil
 	}
 	n, perr := whatsapp.Parse(raw)
 	if perr != nil {
@@ -80,9 +80,9 @@ func (in *Inbox) Handle(msg *message.Message) ([]*message.Message, error) {
 			_, err := tx.Exec(ctx, `UPDATE webhook_inbox SET state = 'dead', reason = ? WHERE id = ?`, reason, id)
 			return err
 		}); err != nil {
-			return nil, err
+			return err
 		}
-		return nil, deadletter.Permanent(fmt.Errorf("webhook %d: %w", id, perr))
+		return deadletter.Permanent(fmt.Errorf("webhook %d: %w", id, perr))
 	}
 	now := in.now().UnixMilli()
 	err = in.db.Write(ctx, func(tx *store.Tx) error {
@@ -105,7 +105,7 @@ func (in *Inbox) Handle(msg *message.Message) ([]*message.Message, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("webhook %d: apply: %w", id, err)
+		return fmt.Errorf("webhook %d: apply: %w", id, err)
 	}
-	return nil, nil
+	return nil
 }

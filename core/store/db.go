@@ -20,6 +20,7 @@ type DB struct {
 	writer *sql.DB // exactly one connection; used only by the writer goroutine
 	reader *sql.DB // query_only connections
 
+	stmts   *stmtCache     // the writer's prepared statements; writer goroutine only
 	reqs    chan *writeReq // Write → writer goroutine
 	stop    chan struct{}  // closed by Close to stop the writer goroutine
 	stopped chan struct{}  // closed by the writer goroutine when it exits
@@ -79,6 +80,7 @@ func open(ctx context.Context, cfg Config, migs []migration) (_ *DB, err error) 
 		path:    cfg.Path,
 		writer:  writer,
 		reader:  reader,
+		stmts:   newStmtCache(),
 		reqs:    make(chan *writeReq, maxBatch),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),

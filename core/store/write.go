@@ -88,19 +88,33 @@ func stmtCtx(ctx context.Context) context.Context {
 	return context.WithoutCancel(ctx)
 }
 
-// Exec runs a statement that returns no rows.
+// Exec runs a statement that returns no rows. Statements are prepared once
+// and cached by query text, so pass values as args rather than building
+// queries.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(stmtCtx(ctx), query, args...)
+	ctx = stmtCtx(ctx)
+	if s := tx.db.stmts.stmt(tx.tx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return tx.tx.ExecContext(ctx, query, args...)
 }
 
 // Query runs a statement that returns rows. Close the rows before fn returns.
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(stmtCtx(ctx), query, args...)
+	ctx = stmtCtx(ctx)
+	if s := tx.db.stmts.stmt(tx.tx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return tx.tx.QueryContext(ctx, query, args...)
 }
 
 // QueryRow runs a statement that returns at most one row.
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(stmtCtx(ctx), query, args...)
+	ctx = stmtCtx(ctx)
+	if s := tx.db.stmts.stmt(tx.tx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, query, args...)
 }
 
 // Raw returns the underlying transaction, shared by the whole batch. Do not
@@ -133,6 +147,7 @@ type writeResult struct {
 // commits them as one batch, and repeats until Close.
 func (db *DB) runWriter() {
 	defer close(db.stopped)
+	defer db.stmts.close()
 	batch := make([]*writeReq, 0, maxBatch)
 	for {
 		select {
@@ -155,6 +170,7 @@ func (db *DB) runWriter() {
 			req.done <- results[i]
 			batch[i] = nil
 		}
+		db.stmts.endBatch(db.writer)
 	}
 }
 
@@ -199,13 +215,13 @@ func (db *DB) commit(batch []*writeReq) []writeResult {
 // error if the savepoint itself failed, which dooms the whole batch.
 func (db *DB) runOne(tx *sql.Tx, req *writeReq) (writeResult, error) {
 	bg := context.Background()
-	if _, err := tx.ExecContext(bg, "SAVEPOINT write"); err != nil {
+	t := &Tx{tx: tx, db: db}
+	if _, err := t.Exec(bg, "SAVEPOINT write"); err != nil {
 		return writeResult{}, fmt.Errorf("store: savepoint: %w", err)
 	}
-	t := &Tx{tx: tx, db: db}
 	fnErr, panicked := call(req.fn, t)
 	if fnErr == nil && panicked == nil {
-		if _, err := tx.ExecContext(bg, "RELEASE write"); err != nil {
+		if _, err := t.Exec(bg, "RELEASE write"); err != nil {
 			return writeResult{}, fmt.Errorf("store: release savepoint: %w", err)
 		}
 		return writeResult{after: t.after}, nil
@@ -213,12 +229,14 @@ func (db *DB) runOne(tx *sql.Tx, req *writeReq) (writeResult, error) {
 	// ROLLBACK TO undoes fn's changes but keeps the savepoint open; RELEASE
 	// pops it. If either fails (SQLite may already have rolled back the whole
 	// transaction, e.g. on SQLITE_FULL), the batch is lost.
-	if _, err := tx.ExecContext(bg, "ROLLBACK TO write; RELEASE write"); err != nil {
-		cause := fnErr
-		if panicked != nil {
-			cause = panicked
+	for _, stmt := range []string{"ROLLBACK TO write", "RELEASE write"} {
+		if _, err := t.Exec(bg, stmt); err != nil {
+			cause := fnErr
+			if panicked != nil {
+				cause = panicked
+			}
+			return writeResult{}, fmt.Errorf("store: roll back savepoint after %v: %w", cause, err)
 		}
-		return writeResult{}, fmt.Errorf("store: roll back savepoint after %v: %w", cause, err)
 	}
 	return writeResult{err: fnErr, panic: panicked}, nil
 }

@@ -64,8 +64,8 @@ func holdWriter(t *testing.T, db *DB) (release func()) {
 	}
 }
 
-// writeBatch starts one Write per fn while the writer is held, and waits until
-// all of them are queued. It returns their results in order once done.
+// writeBatch queues one Write per fn, in order, while the writer is held, so
+// that they run as one batch in that order. It returns their results.
 func writeBatch(t *testing.T, db *DB, fns ...func(*Tx) error) []error {
 	t.Helper()
 	release := holdWriter(t, db)
@@ -73,9 +73,9 @@ func writeBatch(t *testing.T, db *DB, fns ...func(*Tx) error) []error {
 	var wg sync.WaitGroup
 	for i, fn := range fns {
 		wg.Go(func() { errs[i] = db.Write(context.Background(), fn) })
-	}
-	for len(db.reqs) < len(fns) {
-		time.Sleep(time.Millisecond)
+		for len(db.reqs) < i+1 {
+			time.Sleep(time.Millisecond)
+		}
 	}
 	release()
 	wg.Wait()

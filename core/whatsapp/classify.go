@@ -13,23 +13,24 @@ import (
 type Class string
 
 const (
-	// Retry: a transient failure on Meta's side or in transport; try again
-	// soon with exponential back-off (see SuggestedWait).
-	Retry Class = "retry"
-	// BackOff: a rate or quality limit; try again only after the suggested
-	// wait, and slow down the sender it names (number, pair, WABA, app).
-	BackOff Class = "back_off"
-	// NeedsTemplate: the customer service window is closed (131047); a
-	// free-form message cannot be sent, only an approved template.
-	NeedsTemplate Class = "needs_template"
-	// Permanent: this message, recipient or template will never succeed as
-	// it is; dead-letter it with the error.
-	Permanent Class = "permanent"
-	// Auth: the credentials, permissions or account cannot send anything
-	// (token expired, permission removed, number unregistered, account
-	// locked, payment problem, WABA restricted). Every send fails until an
-	// operator fixes the configuration: stop sending, alert, keep messages.
-	Auth Class = "auth"
+	// ClassRetry is a transient failure on Meta's side or in transport: try
+	// again soon with exponential back-off (see SuggestedWait).
+	ClassRetry Class = "retry"
+	// ClassBackOff is a rate or quality limit: try again only after the
+	// suggested wait, and slow down the sender it names (number, pair, WABA,
+	// app).
+	ClassBackOff Class = "back_off"
+	// ClassNeedsTemplate means the customer service window is closed
+	// (131047): a free-form message cannot be sent, only an approved template.
+	ClassNeedsTemplate Class = "needs_template"
+	// ClassPermanent means this message, recipient or template will never
+	// succeed as it is: dead-letter it with the error.
+	ClassPermanent Class = "permanent"
+	// ClassAuth means the credentials, permissions or account cannot send
+	// anything (token expired, permission removed, number unregistered,
+	// account locked, payment problem, WABA restricted). Every send fails
+	// until an operator acts: stop sending, alert, keep the messages.
+	ClassAuth Class = "auth"
 )
 
 // backoff is a wait policy: base·factor^attempt, capped at max.
@@ -83,94 +84,95 @@ type codeRule struct {
 // plus the Graph codes that appear in the OpenAPI error examples (17, 104,
 // 613). Decisions that are not obvious from the title:
 //
-//   - 1 ("API Unknown") is Retry, as Meta's table suggests; a request that is
-//     really invalid fails again and the caller's attempt limit ends it.
-//   - 131048 (spam rate limit) is BackOff with hours of wait: the number is
-//     throttled for quality, the message itself is fine.
-//   - 131049 (per-user marketing cap) is BackOff with a 24 h wait: Meta says
-//     to wait at least a day. A caller whose message goes stale drops it.
+//   - 1 ("API Unknown") is ClassRetry, as Meta's table suggests; a request
+//     that is really invalid fails again and the caller's attempt limit
+//     ends it.
+//   - 131048 (spam rate limit) is ClassBackOff with hours of wait: the
+//     number is throttled for quality, the message itself is fine.
+//   - 131049 (per-user marketing cap) is ClassBackOff with a 24 h wait: Meta
+//     says to wait at least a day. A caller whose message goes stale drops it.
 //   - 10, 200–299, 3 and 131005 (permissions), 368 (WABA temporarily
 //     restricted), 33/133010/131045/133000 (number not usable), 131031
-//     (account locked), 131037 (display name) and 131042 (payment) are Auth:
-//     they hold for every message until someone acts, so pausing beats
-//     dead-lettering the whole queue.
+//     (account locked), 131037 (display name) and 131042 (payment) are
+//     ClassAuth: they hold for every message until someone acts, so pausing
+//     beats dead-lettering the whole queue.
 //   - 132069 (Flow throttled) and 133015/133016 (registration limits) are
-//     BackOff.
+//     ClassBackOff.
 //
-// Unknown codes are Permanent (APIError.Class makes them Retry when Graph
-// marks them is_transient).
+// Unknown codes are ClassPermanent (APIError.Class makes them ClassRetry
+// when Graph marks them is_transient).
 var codes = map[int]codeRule{
 	// Transient: retry.
-	1:      {Retry, defaultRetry},
-	2:      {Retry, defaultRetry},
-	131000: {Retry, defaultRetry},
-	131016: {Retry, defaultRetry},
-	131057: {Retry, maintenanceWait},
-	133004: {Retry, defaultRetry},
+	1:      {ClassRetry, defaultRetry},
+	2:      {ClassRetry, defaultRetry},
+	131000: {ClassRetry, defaultRetry},
+	131016: {ClassRetry, defaultRetry},
+	131057: {ClassRetry, maintenanceWait},
+	133004: {ClassRetry, defaultRetry},
 
 	// Rate and quality limits: back off.
-	4:      {BackOff, hourlyWait},
-	17:     {BackOff, hourlyWait},
-	613:    {BackOff, hourlyWait},
-	80007:  {BackOff, hourlyWait},
-	130429: {BackOff, throughputWait},
-	131048: {BackOff, spamWait},
-	131049: {BackOff, dayWait},
-	131056: {BackOff, pairWait},
-	132069: {BackOff, flowWait},
-	133015: {BackOff, registrationWait},
-	133016: {BackOff, registrationWait},
+	4:      {ClassBackOff, hourlyWait},
+	17:     {ClassBackOff, hourlyWait},
+	613:    {ClassBackOff, hourlyWait},
+	80007:  {ClassBackOff, hourlyWait},
+	130429: {ClassBackOff, throughputWait},
+	131048: {ClassBackOff, spamWait},
+	131049: {ClassBackOff, dayWait},
+	131056: {ClassBackOff, pairWait},
+	132069: {ClassBackOff, flowWait},
+	133015: {ClassBackOff, registrationWait},
+	133016: {ClassBackOff, registrationWait},
 
 	// Customer service window closed.
-	131047: {NeedsTemplate, backoff{}},
+	131047: {ClassNeedsTemplate, backoff{}},
 
 	// Credentials, permissions, account.
-	0:      {Auth, backoff{}},
-	3:      {Auth, backoff{}},
-	10:     {Auth, backoff{}},
-	33:     {Auth, backoff{}},
-	104:    {Auth, backoff{}},
-	190:    {Auth, backoff{}},
-	368:    {Auth, backoff{}},
-	131005: {Auth, backoff{}},
-	131031: {Auth, backoff{}},
-	131037: {Auth, backoff{}},
-	131042: {Auth, backoff{}},
-	131045: {Auth, backoff{}},
-	133000: {Auth, backoff{}},
-	133010: {Auth, backoff{}},
+	0:      {ClassAuth, backoff{}},
+	3:      {ClassAuth, backoff{}},
+	10:     {ClassAuth, backoff{}},
+	33:     {ClassAuth, backoff{}},
+	104:    {ClassAuth, backoff{}},
+	190:    {ClassAuth, backoff{}},
+	368:    {ClassAuth, backoff{}},
+	131005: {ClassAuth, backoff{}},
+	131031: {ClassAuth, backoff{}},
+	131037: {ClassAuth, backoff{}},
+	131042: {ClassAuth, backoff{}},
+	131045: {ClassAuth, backoff{}},
+	133000: {ClassAuth, backoff{}},
+	133010: {ClassAuth, backoff{}},
 
 	// This message, recipient or template.
-	100:    {Permanent, backoff{}},
-	130472: {Permanent, backoff{}},
-	130497: {Permanent, backoff{}},
-	131008: {Permanent, backoff{}},
-	131009: {Permanent, backoff{}},
-	131021: {Permanent, backoff{}},
-	131026: {Permanent, backoff{}},
-	131030: {Permanent, backoff{}},
-	131050: {Permanent, backoff{}},
-	131051: {Permanent, backoff{}},
-	131052: {Permanent, backoff{}},
-	131053: {Permanent, backoff{}},
-	131060: {Permanent, backoff{}},
-	131063: {Permanent, backoff{}},
-	131064: {Permanent, backoff{}},
-	132000: {Permanent, backoff{}},
-	132001: {Permanent, backoff{}},
-	132005: {Permanent, backoff{}},
-	132007: {Permanent, backoff{}},
-	132012: {Permanent, backoff{}},
-	132015: {Permanent, backoff{}},
-	132016: {Permanent, backoff{}},
-	132018: {Permanent, backoff{}},
-	132068: {Permanent, backoff{}},
-	133005: {Permanent, backoff{}},
-	133006: {Permanent, backoff{}},
-	133007: {Permanent, backoff{}},
-	133008: {Permanent, backoff{}},
-	133009: {Permanent, backoff{}},
-	135000: {Permanent, backoff{}},
+	100:    {ClassPermanent, backoff{}},
+	130472: {ClassPermanent, backoff{}},
+	130497: {ClassPermanent, backoff{}},
+	131008: {ClassPermanent, backoff{}},
+	131009: {ClassPermanent, backoff{}},
+	131021: {ClassPermanent, backoff{}},
+	131026: {ClassPermanent, backoff{}},
+	131030: {ClassPermanent, backoff{}},
+	131050: {ClassPermanent, backoff{}},
+	131051: {ClassPermanent, backoff{}},
+	131052: {ClassPermanent, backoff{}},
+	131053: {ClassPermanent, backoff{}},
+	131060: {ClassPermanent, backoff{}},
+	131063: {ClassPermanent, backoff{}},
+	131064: {ClassPermanent, backoff{}},
+	132000: {ClassPermanent, backoff{}},
+	132001: {ClassPermanent, backoff{}},
+	132005: {ClassPermanent, backoff{}},
+	132007: {ClassPermanent, backoff{}},
+	132012: {ClassPermanent, backoff{}},
+	132015: {ClassPermanent, backoff{}},
+	132016: {ClassPermanent, backoff{}},
+	132018: {ClassPermanent, backoff{}},
+	132068: {ClassPermanent, backoff{}},
+	133005: {ClassPermanent, backoff{}},
+	133006: {ClassPermanent, backoff{}},
+	133007: {ClassPermanent, backoff{}},
+	133008: {ClassPermanent, backoff{}},
+	133009: {ClassPermanent, backoff{}},
+	135000: {ClassPermanent, backoff{}},
 }
 
 func lookupCode(code int) (codeRule, bool) {
@@ -178,13 +180,13 @@ func lookupCode(code int) (codeRule, bool) {
 		return r, true
 	}
 	if code >= 200 && code <= 299 { // API Permission (Graph range)
-		return codeRule{Auth, backoff{}}, true
+		return codeRule{ClassAuth, backoff{}}, true
 	}
-	return codeRule{Permanent, backoff{}}, false
+	return codeRule{ClassPermanent, backoff{}}, false
 }
 
 // Classify returns the class of a Graph or webhook error code. Unknown
-// codes are Permanent.
+// codes are ClassPermanent.
 func Classify(code int) Class {
 	r, _ := lookupCode(code)
 	return r.class
@@ -194,7 +196,7 @@ func Classify(code int) Class {
 // (counting from 0) with this code before trying again: for 131056 Meta's
 // 4^attempt seconds, for 130429 about a second doubling to a minute, for the
 // hourly Graph limits (4, 17, 613, 80007) a minute doubling to an hour, a day
-// for 131049. It is zero for NeedsTemplate, Permanent and Auth.
+// for 131049. It is zero for ClassNeedsTemplate, ClassPermanent and ClassAuth.
 func SuggestedWait(code int, attempt int) time.Duration {
 	r, _ := lookupCode(code)
 	return r.wait.after(attempt)
@@ -205,9 +207,9 @@ func (e WebhookError) Class() Class { return Classify(e.Code) }
 
 // ClassOf classifies any error returned by Client: an *APIError by its
 // code, a *ResponseError by its status (see ResponseError.Class), a
-// *ValidationError, *FieldError or *ParseError as Permanent, and everything
-// else — transport failures, timeouts, cancelled contexts — as Retry. A nil
-// error has no class ("").
+// *ValidationError, *FieldError or *ParseError as ClassPermanent, ErrNoWABA
+// as ClassAuth, and everything else — transport failures, timeouts,
+// cancelled contexts — as ClassRetry. A nil error has no class ("").
 func ClassOf(err error) Class {
 	if err == nil {
 		return ""
@@ -225,11 +227,11 @@ func ClassOf(err error) Class {
 	case errors.As(err, &re):
 		return re.Class()
 	case errors.As(err, &ve), errors.As(err, &fe), errors.As(err, &pe):
-		return Permanent
+		return ClassPermanent
 	case errors.Is(err, ErrNoWABA):
-		return Auth
+		return ClassAuth
 	default:
-		return Retry
+		return ClassRetry
 	}
 }
 
@@ -241,7 +243,7 @@ func RetryAfter(err error, attempt int) time.Duration {
 	if errors.As(err, &api) {
 		return api.Wait(attempt)
 	}
-	if ClassOf(err) == Retry {
+	if ClassOf(err) == ClassRetry {
 		return defaultRetry.after(attempt)
 	}
 	return 0

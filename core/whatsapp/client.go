@@ -192,7 +192,7 @@ func (c *Client) endpoint(parts ...string) string {
 }
 
 // Send sends a message: POST /{version}/{phone-number-id}/messages. It
-// validates req first (a *ValidationError, Permanent, sends nothing), sets
+// validates req first (a *ValidationError, ClassPermanent, sends nothing), sets
 // messaging_product and, when omitted, type, on a copy; req is not modified.
 // A nil error means Meta accepted the message (not that it was delivered)
 // and the response carries its wamid in Messages[0].ID.

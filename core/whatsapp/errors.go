@@ -63,11 +63,11 @@ func (e *APIError) Error() string {
 }
 
 // Class classifies the error by its code (see Classify). An unknown code that
-// Graph marks is_transient is Retry.
+// Graph marks is_transient is ClassRetry.
 func (e *APIError) Class() Class {
 	c := Classify(e.Graph.Code)
 	if _, known := lookupCode(e.Graph.Code); !known && e.Graph.IsTransient != nil && *e.Graph.IsTransient {
-		return Retry
+		return ClassRetry
 	}
 	return c
 }
@@ -77,7 +77,7 @@ func (e *APIError) Class() Class {
 // SuggestedWait for the code.
 func (e *APIError) Wait(attempt int) time.Duration {
 	w := SuggestedWait(e.Graph.Code, attempt)
-	if e.Class() == Retry && w == 0 {
+	if e.Class() == ClassRetry && w == 0 {
 		w = defaultRetry.after(attempt)
 	}
 	return max(w, e.RetryAfter)
@@ -104,22 +104,22 @@ func (e *ResponseError) Error() string {
 
 func (e *ResponseError) Unwrap() error { return e.Err }
 
-// Class is Retry for 2xx, 408, 429 and 5xx responses, Permanent for other
-// statuses. Without an error code the status is all there is. A 2xx is Retry
-// because the request reached Meta but its outcome is unknown; a retry may
-// duplicate the message, which the status webhooks will show.
+// Class is ClassRetry for 2xx, 408, 429 and 5xx responses and ClassPermanent
+// for other statuses: without an error code the status is all there is. A
+// 2xx is ClassRetry because the request reached Meta but its outcome is
+// unknown; a retry may duplicate the message, which status webhooks show.
 func (e *ResponseError) Class() Class {
 	switch s := e.HTTPStatus; {
 	case s >= 200 && s < 300, s == 408, s == 429, s >= 500:
-		return Retry
+		return ClassRetry
 	default:
-		return Permanent
+		return ClassPermanent
 	}
 }
 
 // TransportError is a request that got no response: DNS, connect, TLS,
 // timeout, cancelled context, or a body that could not be read. Its text
-// has the access token removed. Always Retry.
+// has the access token removed. Always ClassRetry.
 type TransportError struct {
 	Op  string
 	Err error
@@ -150,7 +150,7 @@ func (e *FieldError) Error() string {
 func (e *FieldError) Unwrap() error { return e.Err }
 
 // ValidationError lists every problem Validate found in a SendRequest (or
-// NewClient/NewReceiver in a config). It is always Permanent.
+// NewClient/NewReceiver in a config). It is always ClassPermanent.
 type ValidationError struct {
 	Problems []*FieldError
 }

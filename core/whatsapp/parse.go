@@ -26,8 +26,9 @@ type Notification struct {
 	Inbound []InboundItem
 	// Statuses holds the status updates of outbound messages (value.statuses[]).
 	Statuses []StatusItem
-	// TemplateUpdates holds message_template_status_update changes.
-	TemplateUpdates []TemplateUpdateItem
+	// TemplateUpdates holds message_template_status_update changes, with
+	// WABAID and Time set from their entry.
+	TemplateUpdates []TemplateStatusUpdate
 	// Errors holds account- or app-level errors (value.errors[] of a
 	// messages change). Errors of one message are on its item instead.
 	Errors []ErrorItem
@@ -77,14 +78,6 @@ type StatusItem struct {
 	Contact *Contact
 }
 
-// TemplateUpdateItem is one message_template_status_update.
-type TemplateUpdateItem struct {
-	WABAID string
-	// Time is the entry's time (when Meta emitted the change); zero if absent.
-	Time   time.Time
-	Update TemplateStatusUpdate
-}
-
 // ErrorItem is one value.errors[] entry.
 type ErrorItem struct {
 	WABAID        string
@@ -124,6 +117,9 @@ func Parse(raw []byte) (*Notification, error) {
 		for j, c := range e.Changes {
 			path := fmt.Sprintf("entry[%d].changes[%d].value", i, j)
 			var err error
+			if len(c.Value) == 0 && (c.Field == FieldMessages || c.Field == FieldMessageTemplateStatusUpdate) {
+				return nil, &ParseError{Field: path, Err: ErrRequired}
+			}
 			switch c.Field {
 			case FieldMessages:
 				err = n.addMessages(path, e.ID, c.Value)
@@ -132,7 +128,8 @@ func Parse(raw []byte) (*Notification, error) {
 				if err = json.Unmarshal(c.Value, &u); err != nil {
 					err = pathError(path, c.Value, err)
 				} else {
-					n.TemplateUpdates = append(n.TemplateUpdates, TemplateUpdateItem{WABAID: e.ID, Time: entryTime, Update: u})
+					u.WABAID, u.Time = e.ID, entryTime
+					n.TemplateUpdates = append(n.TemplateUpdates, u)
 				}
 			default:
 				n.Other = append(n.Other, OtherChange{WABAID: e.ID, Field: c.Field, Time: entryTime, Value: c.Value})

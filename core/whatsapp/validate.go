@@ -25,7 +25,6 @@ const (
 	MaxHeaderText       = 60
 	MaxFooterText       = 60
 	MaxContactsPerSend  = 5
-	minContactsPerSend  = 1
 	recipientTypeGroup  = "group"
 	interactiveButton   = "button"
 	interactiveList     = "list"
@@ -154,9 +153,7 @@ func (r *SendRequest) Validate() error {
 			}
 		}
 	case TypeContacts:
-		if n := len(r.Contacts); n < minContactsPerSend {
-			p.add("contacts", nil, errors.New("at least 1 contact"))
-		} else if n > MaxContactsPerSend {
+		if len(r.Contacts) > MaxContactsPerSend { // none at all is "contacts: is required" above
 			p.add(fmt.Sprintf("contacts[%d]", MaxContactsPerSend), nil, fmt.Errorf("at most %d contacts", MaxContactsPerSend))
 		}
 	case TypeReaction:

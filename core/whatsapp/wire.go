@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // This file holds the Cloud API wire format: the JSON bodies Parley sends to
@@ -475,6 +476,12 @@ type TemplateStatusUpdate struct {
 	DisableInfo             json.RawMessage `json:"disable_info,omitempty"`
 	OtherInfo               json.RawMessage `json:"other_info,omitempty"`
 	RejectionInfo           json.RawMessage `json:"rejection_info,omitempty"`
+
+	// WABAID and Time are not on the wire: Parse fills them from the
+	// enclosing entry (its id, and its time, when Meta emitted the change;
+	// zero if absent).
+	WABAID string    `json:"-"`
+	Time   time.Time `json:"-"`
 }
 
 // TemplateList is the body of GET /{waba-id}/message_templates.

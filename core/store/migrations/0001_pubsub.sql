@@ -33,7 +33,7 @@ CREATE TABLE pubsub_subscriptions (
 CREATE TABLE pubsub_leases (
     topic          TEXT    NOT NULL,
     consumer_group TEXT    NOT NULL,
-    message_id     INTEGER NOT NULL REFERENCES pubsub_messages (id) ON DELETE CASCADE,
+    message_id     INTEGER NOT NULL,
     -- Unix milliseconds. Until then one subscriber of the group holds the
     -- message; from then on any subscriber of the group may claim it again.
     leased_until   INTEGER NOT NULL,

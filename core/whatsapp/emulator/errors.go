@@ -15,8 +15,8 @@ var (
 	ErrStarted = errors.New("emulator already started")
 	// ErrClosed: the emulator was closed.
 	ErrClosed = errors.New("emulator closed")
-	// ErrInvalidInbound: a simulated inbound message is malformed.
-	ErrInvalidInbound = errors.New("invalid inbound message")
+	// ErrInvalidInput: a simulated inbound message or recipient is malformed.
+	ErrInvalidInput = errors.New("invalid input")
 	// ErrUnknownTemplate: no template has that name and language.
 	ErrUnknownTemplate = errors.New("unknown template")
 	// ErrControl: a control API call failed; the returned error is a

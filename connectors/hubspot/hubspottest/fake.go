@@ -1,0 +1,303 @@
+// Package hubspottest is a fake of the parts of the HubSpot CRM API the
+// hubspot connector calls, for tests: read a contact, search contacts, list
+// contacts (the health check) and create a note. It checks what the real
+// API would refuse (the bearer token, the shape of search filters and of
+// note associations) and answers in HubSpot's JSON shapes.
+//
+// Start with New; seed contacts with AddContact; read what was created
+// with Notes; make the next calls fail with Fail.
+package hubspottest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server is a fake HubSpot API. It is safe for concurrent use.
+type Server struct {
+	*httptest.Server
+	token string
+
+	mu       sync.Mutex
+	contacts map[string]map[string]string
+	notes    []Note
+	nextID   int
+	faults   []Fault
+	requests []string // "METHOD /path" of every request, in order
+}
+
+// Note is a note the fake created.
+type Note struct {
+	ID        string
+	ContactID string
+	Body      string
+	Timestamp time.Time
+}
+
+// Fault is a canned failure answered instead of the next matching request.
+type Fault struct {
+	// Path is a path prefix the request must have ("" matches all).
+	Path       string
+	Status     int
+	RetryAfter string // Retry-After header value, if any
+}
+
+// New starts a fake that accepts only "Bearer "+token. It is closed when
+// the test ends.
+func New(t interface{ Cleanup(func()) }, token string) *Server {
+	s := &Server{token: token, contacts: map[string]map[string]string{}, nextID: 9000}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /crm/v3/objects/contacts/{id}", s.getContact)
+	mux.HandleFunc("GET /crm/v3/objects/contacts", s.listContacts)
+	mux.HandleFunc("POST /crm/v3/objects/contacts/search", s.search)
+	mux.HandleFunc("POST /crm/v3/objects/notes", s.createNote)
+	s.Server = httptest.NewServer(s.middleware(mux))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// AddContact stores a contact with the given properties (phone,
+// mobilephone, firstname, lastname, email, hs_language...).
+func (s *Server) AddContact(id string, props map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.contacts[id] = props
+}
+
+// Notes returns the notes created so far.
+func (s *Server) Notes() []Note {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.notes)
+}
+
+// Requests returns "METHOD /path" for every request received so far.
+func (s *Server) Requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// Fail queues faults: each answers (once) the next request whose path has
+// its prefix, instead of the normal answer.
+func (s *Server) Fail(f ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, f...)
+}
+
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.requests = append(s.requests, r.Method+" "+r.URL.Path)
+		var fault *Fault
+		for i, f := range s.faults {
+			if strings.HasPrefix(r.URL.Path, f.Path) {
+				fault = &f
+				s.faults = slices.Delete(s.faults, i, i+1)
+				break
+			}
+		}
+		s.mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer "+s.token {
+			writeError(w, http.StatusUnauthorized, "INVALID_AUTHENTICATION", "Authentication credentials not found.")
+			return
+		}
+		if fault != nil {
+			if fault.RetryAfter != "" {
+				w.Header().Set("Retry-After", fault.RetryAfter)
+			}
+			writeError(w, fault.Status, "RATE_LIMITS", fmt.Sprintf("fault injected: %d", fault.Status))
+			return
+		}
+		if r.Method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			writeError(w, http.StatusUnsupportedMediaType, "VALIDATION_ERROR", "Content-Type must be application/json")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// object is a CRM object in the API's shape: every requested property
+// present, null when unset.
+func object(id string, props map[string]string, want []string) map[string]any {
+	p := map[string]any{"hs_object_id": id}
+	for _, k := range want {
+		if v, ok := props[k]; ok && v != "" {
+			p[k] = v
+		} else {
+			p[k] = nil
+		}
+	}
+	return map[string]any{"id": id, "properties": p, "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-04-01T00:00:00Z", "archived": false}
+}
+
+func (s *Server) getContact(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var want []string
+	if p := r.URL.Query().Get("properties"); p != "" {
+		want = strings.Split(p, ",")
+	}
+	s.mu.Lock()
+	props, ok := s.contacts[id]
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "resource not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, object(id, props, want))
+}
+
+func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"results": []any{}})
+}
+
+// search supports what the connector sends: filter groups (OR-ed) of EQ
+// filters (AND-ed), within HubSpot's limits.
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		FilterGroups []struct {
+			Filters []struct {
+				PropertyName string `json:"propertyName"`
+				Operator     string `json:"operator"`
+				Value        string `json:"value"`
+			} `json:"filters"`
+		} `json:"filterGroups"`
+		Properties []string `json:"properties"`
+		Limit      int      `json:"limit"`
+	}
+	if err := decodeStrict(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", err.Error())
+		return
+	}
+	total := 0
+	for _, g := range req.FilterGroups {
+		total += len(g.Filters)
+		if len(g.Filters) == 0 || len(g.Filters) > 6 {
+			writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "a filter group needs 1 to 6 filters")
+			return
+		}
+		for _, f := range g.Filters {
+			if f.Operator != "EQ" || f.PropertyName == "" || f.Value == "" {
+				writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "the fake supports only EQ filters with a property and a value")
+				return
+			}
+		}
+	}
+	if len(req.FilterGroups) == 0 || len(req.FilterGroups) > 5 || total > 18 || req.Limit < 1 || req.Limit > 200 {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "1 to 5 filter groups, at most 18 filters, limit 1 to 200")
+		return
+	}
+	s.mu.Lock()
+	var ids []string
+	for id, props := range s.contacts {
+		for _, g := range req.FilterGroups {
+			if !slices.ContainsFunc(g.Filters, func(f struct {
+				PropertyName string `json:"propertyName"`
+				Operator     string `json:"operator"`
+				Value        string `json:"value"`
+			}) bool {
+				return props[f.PropertyName] != f.Value
+			}) {
+				ids = append(ids, id)
+				break
+			}
+		}
+	}
+	slices.Sort(ids)
+	results := []any{}
+	for i, id := range ids {
+		if i < req.Limit {
+			results = append(results, object(id, s.contacts[id], req.Properties))
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"total": len(ids), "results": results})
+}
+
+func (s *Server) createNote(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Properties   map[string]string `json:"properties"`
+		Associations []struct {
+			To struct {
+				ID string `json:"id"`
+			} `json:"to"`
+			Types []struct {
+				AssociationCategory string `json:"associationCategory"`
+				AssociationTypeID   int    `json:"associationTypeId"`
+			} `json:"types"`
+		} `json:"associations"`
+	}
+	if err := decodeStrict(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", err.Error())
+		return
+	}
+	ts, err := parseTimestamp(req.Properties["hs_timestamp"])
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "hs_timestamp: "+err.Error())
+		return
+	}
+	body := req.Properties["hs_note_body"]
+	if len([]rune(body)) > 65536 {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "hs_note_body is longer than 65536 characters")
+		return
+	}
+	if len(req.Associations) != 1 || len(req.Associations[0].Types) != 1 {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "the fake wants exactly one association with one type")
+		return
+	}
+	a := req.Associations[0]
+	if a.Types[0].AssociationCategory != "HUBSPOT_DEFINED" || a.Types[0].AssociationTypeID != 202 {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "note to contact is HUBSPOT_DEFINED type 202")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.contacts[a.To.ID]; !ok {
+		writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "contact "+a.To.ID+" does not exist")
+		return
+	}
+	s.nextID++
+	n := Note{ID: strconv.Itoa(s.nextID), ContactID: a.To.ID, Body: body, Timestamp: ts}
+	s.notes = append(s.notes, n)
+	writeJSON(w, http.StatusCreated, map[string]any{"id": n.ID, "properties": req.Properties, "archived": false})
+}
+
+// parseTimestamp accepts what hs_timestamp accepts: epoch milliseconds or
+// ISO 8601 UTC.
+func parseTimestamp(v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, fmt.Errorf("is required")
+	}
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.UnixMilli(ms).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither epoch milliseconds nor ISO 8601", v)
+	}
+	return t.UTC(), nil
+}
+
+func decodeStrict(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, category, msg string) {
+	writeJSON(w, status, map[string]any{"status": "error", "message": msg, "category": category, "correlationId": "00000000-fake"})
+}
