@@ -4,7 +4,7 @@ BIN     ?= bin/parley
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test test-race test-pubsub-full bench lint fmt clean
+.PHONY: build run test test-race test-pubsub-full bench lint fmt clean plugins proto check-proto
 
 ## build: the single CGO-free binary at bin/parley
 build:
@@ -32,6 +32,20 @@ bench: build
 	$(GO) run ./cmd/parley-load -binary $(BIN) -duration 20s -rate 0 -out bench-results/send-path-max.json
 	$(GO) run ./cmd/parley-load -binary $(BIN) -duration 20s -rate 2000 -out bench-results/send-path-2000.json
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./core/store/ ./core/pubsub/ ./core/whatsapp/emulator/
+
+## plugins: every connector plugin into bin/connectors/, with SHA256SUMS
+plugins:
+	@mkdir -p bin/connectors
+	for d in connectors/*/cmd/parley-connector-*; do CGO_ENABLED=0 $(GO) build -trimpath -o bin/connectors/$$(basename $$d) ./$$d || exit 1; done
+	cd bin/connectors && sha256sum parley-connector-* > SHA256SUMS
+
+## proto: regenerate internal/connectorpb (needs protoc)
+proto:
+	./scripts/gen-proto.sh
+
+## check-proto: fail if the committed generated code is stale (skips without protoc)
+check-proto:
+	./scripts/check-proto.sh
 
 ## lint: formatting and vet
 lint:

@@ -5,7 +5,8 @@
 #
 # Needs protoc (apt-get install -y protobuf-compiler). The Go generators are
 # built at pinned versions into a cache directory, so the output does not
-# depend on what happens to be on PATH.
+# depend on what happens to be on PATH. Exit status 3: no protoc; 4: the
+# generators could not be built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-.}"
@@ -18,14 +19,17 @@ if ! command -v protoc >/dev/null 2>&1; then
 fi
 bin="${PARLEY_PROTOC_GEN_DIR:-$(go env GOCACHE)/parley-protoc-gen}"
 mkdir -p "$bin"
-if [ ! -x "$bin/protoc-gen-go-$PROTOC_GEN_GO_VERSION" ]; then
-  GOBIN="$bin" GOFLAGS= go install "google.golang.org/protobuf/cmd/protoc-gen-go@$PROTOC_GEN_GO_VERSION"
-  mv "$bin/protoc-gen-go" "$bin/protoc-gen-go-$PROTOC_GEN_GO_VERSION"
-fi
-if [ ! -x "$bin/protoc-gen-go-grpc-$PROTOC_GEN_GO_GRPC_VERSION" ]; then
-  GOBIN="$bin" GOFLAGS= go install "google.golang.org/grpc/cmd/protoc-gen-go-grpc@$PROTOC_GEN_GO_GRPC_VERSION"
-  mv "$bin/protoc-gen-go-grpc" "$bin/protoc-gen-go-grpc-$PROTOC_GEN_GO_GRPC_VERSION"
-fi
+install() { # install <package> <version> <binary name>
+  if [ ! -x "$bin/$3-$2" ]; then
+    if ! GOBIN="$bin" GOFLAGS= go install "$1@$2"; then
+      echo "gen-proto: cannot build $1@$2 (offline?)" >&2
+      exit 4
+    fi
+    mv "$bin/$3" "$bin/$3-$2"
+  fi
+}
+install google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GEN_GO_VERSION" protoc-gen-go
+install google.golang.org/grpc/cmd/protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC_VERSION" protoc-gen-go-grpc
 
 mkdir -p "$out/internal/connectorpb"
 protoc \

@@ -24,7 +24,8 @@ const maxNoteBody = 65536
 var actionSpecs = []sdk.ActionSpec{
 	{
 		Name: ActionLookupContact,
-		Description: "Find a HubSpot contact by phone (CRM search on phone and mobilephone, exact E.164 match). " +
+		Description: "Find a HubSpot contact by phone (CRM search on mobilephone and phone). " +
+			"Stored phones are free text, so the usual renderings of the number are searched (E.164, international, national, digits). " +
 			"Output: found (bool), contact_id, name, firstname, lastname, email, phone, mobilephone, locale, total (matches).",
 		Input: []sdk.Field{
 			{Name: "phone", Description: "The phone to look for; E.164, or national in default_region.", Example: "+15551234567", Required: true},
@@ -66,7 +67,7 @@ func (c *Connector) lookupContact(ctx context.Context, st *state, req sdk.Action
 	if err != nil {
 		return sdk.ActionResult{}, err
 	}
-	results, total, err := st.api.searchByPhone(ctx, phone)
+	results, total, err := st.api.searchByPhone(ctx, phoneRenderings(phone))
 	if err != nil {
 		return sdk.ActionResult{}, fmt.Errorf("%s: %w", req.Action, err)
 	}
@@ -121,7 +122,7 @@ func (c *Connector) addNote(ctx context.Context, st *state, req sdk.ActionReques
 		if err != nil {
 			return sdk.ActionResult{}, err
 		}
-		results, _, err := st.api.searchByPhone(ctx, phone)
+		results, _, err := st.api.searchByPhone(ctx, phoneRenderings(phone))
 		if err != nil {
 			return sdk.ActionResult{}, fmt.Errorf("%s: find contact: %w", req.Action, err)
 		}

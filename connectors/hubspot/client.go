@@ -60,22 +60,24 @@ func (c *client) getContact(ctx context.Context, id string) (*crmObject, error) 
 	return &out, nil
 }
 
-// searchByPhone finds contacts whose phone or mobilephone equals e164
-// (filter groups are OR-ed). Search is eventually consistent: a contact
-// created seconds ago may not be found yet.
-func (c *client) searchByPhone(ctx context.Context, e164 string) ([]crmObject, int, error) {
+// searchByPhone finds contacts whose phone or mobilephone is exactly one
+// of values (two filter groups, OR-ed, each an IN filter). HubSpot stores
+// phones as typed, so the caller passes the usual renderings of one number
+// (see phoneRenderings). Search is eventually consistent: a contact created
+// seconds ago may not be found yet.
+func (c *client) searchByPhone(ctx context.Context, values []string) ([]crmObject, int, error) {
 	type filter struct {
-		PropertyName string `json:"propertyName"`
-		Operator     string `json:"operator"`
-		Value        string `json:"value"`
+		PropertyName string   `json:"propertyName"`
+		Operator     string   `json:"operator"`
+		Values       []string `json:"values"`
 	}
 	type group struct {
 		Filters []filter `json:"filters"`
 	}
 	body := map[string]any{
 		"filterGroups": []group{
-			{Filters: []filter{{"phone", "EQ", e164}}},
-			{Filters: []filter{{"mobilephone", "EQ", e164}}},
+			{Filters: []filter{{"mobilephone", "IN", values}}},
+			{Filters: []filter{{"phone", "IN", values}}},
 		},
 		"properties": contactProperties,
 		"limit":      10,

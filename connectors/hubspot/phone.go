@@ -3,6 +3,7 @@ package hubspot
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -24,7 +25,7 @@ type phoneError struct {
 
 func (e *phoneError) Error() string {
 	if len(e.tried) == 0 {
-		return "no phone number in the payload"
+		return "no phone number given"
 	}
 	return "no valid phone number: " + strings.Join(e.tried, "; ")
 }
@@ -76,4 +77,26 @@ func normalizePhone(raw, region string) (string, error) {
 // validRegion reports whether region is a region phonenumbers knows.
 func validRegion(region string) bool {
 	return phonenumbers.GetSupportedRegions()[strings.ToUpper(region)]
+}
+
+// phoneRenderings returns the ways people usually write an E.164 number:
+// E.164, international, national, and digits only ("+5511987654321",
+// "+55 11 98765-4321", "(11) 98765-4321", "5511987654321"), for exact-match
+// searches in systems that store phones as typed.
+func phoneRenderings(e164 string) []string {
+	out := []string{e164}
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return out
+	}
+	for _, v := range []string{
+		phonenumbers.Format(num, phonenumbers.INTERNATIONAL),
+		phonenumbers.Format(num, phonenumbers.NATIONAL),
+		strings.TrimPrefix(e164, "+"),
+	} {
+		if v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -51,7 +51,7 @@ func TestPickPhone(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `phone "(650) 555-1234": national number and no region`) {
 		t.Errorf("no region: got %v", err)
 	}
-	if _, err := pickPhone("US"); err == nil || err.Error() != "no phone number in the payload" {
+	if _, err := pickPhone("US"); err == nil || err.Error() != "no phone number given" {
 		t.Errorf("no candidates: got %v", err)
 	}
 }

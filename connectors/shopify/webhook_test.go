@@ -54,7 +54,7 @@ func TestUglyPhones(t *testing.T) {
 	}{
 		{"order sample", "orders/create", "orders_create_sample.json", []string{`"555-555-SHIP"`, "contains letters", `"123-123-1234"`, "customer.default_address.phone"}},
 		{"fulfillment sample", "fulfillments/create", "fulfillments_create_sample.json", []string{`destination.phone "(555)555-5555": not a valid number`}},
-		{"consent sample", "customers_marketing_consent/update", "consent_sample.json", []string{"no phone number"}},
+		{"consent sample", "customers_marketing_consent/update", "consent_sample.json", []string{"no phone number given"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

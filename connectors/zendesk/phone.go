@@ -24,7 +24,7 @@ type phoneError struct {
 
 func (e *phoneError) Error() string {
 	if len(e.tried) == 0 {
-		return "no phone number in the payload"
+		return "no phone number given"
 	}
 	return "no valid phone number: " + strings.Join(e.tried, "; ")
 }

@@ -44,6 +44,7 @@ type Server struct {
 	PublicURL    string        `koanf:"public_url" format:"url" example:"https://parley.example.com" desc:"Base URL at which others reach this server, used when printing URLs such as the webhook callback. Optional; empty means http://<addr>."`
 	ReadTimeout  time.Duration `koanf:"read_timeout" default:"15s" min:">0" desc:"Longest time to read a request, body included."`
 	WriteTimeout time.Duration `koanf:"write_timeout" default:"30s" min:">0" desc:"Longest time to write a response."`
+	PprofAddr    string        `koanf:"pprof_addr" format:"hostport" example:"127.0.0.1:6060" desc:"If set, serves Go's profiler (/debug/pprof/) on this separate address, for performance work. Keep it on loopback. Empty turns it off."`
 	MaxBodyBytes int64         `koanf:"max_body_bytes" default:"3145728" min:"1" desc:"Largest request body accepted, in bytes. The default, 3 MiB, is the largest webhook payload Meta sends."`
 }
 

@@ -74,6 +74,12 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		info.URL = cfg.Server.PublicURL
 	}
 
+	if cfg.Server.PprofAddr != "" {
+		if err := startPprof(ctx, cfg.Server.PprofAddr, log); err != nil {
+			return err
+		}
+	}
+
 	wa := cfg.WhatsApp
 	keyHashes := cfg.APIKeyHashes()
 	var emu *emulator.Emulator

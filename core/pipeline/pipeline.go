@@ -50,9 +50,11 @@ type Config struct {
 	Retry        config.Retry
 	LeaseTimeout time.Duration
 	BatchSize    int
-	// SendWorkers is how many messages are sent concurrently; default 16.
+	// FlowWorkers is how many events are routed concurrently; default 8.
+	FlowWorkers int
+	// SendWorkers is how many messages are sent concurrently; default 32.
 	SendWorkers int
-	// WebhookWorkers is how many webhook bodies are applied concurrently; default 2.
+	// WebhookWorkers is how many webhook bodies are applied concurrently; default 4.
 	WebhookWorkers int
 	Log            *slog.Logger
 }
@@ -65,11 +67,14 @@ type Pipeline struct {
 
 // New declares the data path. Nothing runs until Run.
 func New(db *store.DB, cfg Config, st Stages) (*Pipeline, error) {
+	if cfg.FlowWorkers <= 0 {
+		cfg.FlowWorkers = 8
+	}
 	if cfg.SendWorkers <= 0 {
-		cfg.SendWorkers = 16
+		cfg.SendWorkers = 32
 	}
 	if cfg.WebhookWorkers <= 0 {
-		cfg.WebhookWorkers = 2
+		cfg.WebhookWorkers = 4
 	}
 	logger := watermill.NewSlogLoggerWithLevelMapping(cfg.Log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, logger)
@@ -107,21 +112,25 @@ func New(db *store.DB, cfg Config, st Stages) (*Pipeline, error) {
 	)
 
 	// The stages, in the order an event travels.
+	// Each stage runs several subscribers of one consumer group; each claims
+	// at most batch messages at a time and handles them in order, so small
+	// batches spread a backlog over the workers.
 	routes := []struct {
 		name    string
 		topic   string
 		workers int
+		batch   int
 		handler message.NoPublishHandlerFunc
 	}{
-		{"flows", TopicEvents, 1, st.Flows},
-		{"send", TopicOutbox, cfg.SendWorkers, st.Send},
-		{"webhook", TopicWebhooks, cfg.WebhookWorkers, st.Webhook},
+		{"flows", TopicEvents, cfg.FlowWorkers, cfg.BatchSize, st.Flows},
+		{"send", TopicOutbox, cfg.SendWorkers, 4, st.Send},
+		{"webhook", TopicWebhooks, cfg.WebhookWorkers, 1, st.Webhook},
 	}
 	for _, r := range routes {
 		for i := 0; i < r.workers; i++ {
 			sub, err := pubsub.NewSubscriber(db, pubsub.Config{
 				ConsumerGroup: r.name,
-				BatchSize:     cfg.BatchSize,
+				BatchSize:     r.batch,
 				LeaseTimeout:  cfg.LeaseTimeout,
 				Logger:        logger,
 			})

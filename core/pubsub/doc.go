@@ -14,18 +14,21 @@
 // handler runs, which on SQLite would serialize every route behind one write
 // lock:
 //
-//  1. claim: a short write transaction leases up to BatchSize messages of a
-//     topic to the subscriber for LeaseTimeout, oldest first;
+//  1. claim: a short write transaction leases a batch of up to BatchSize
+//     messages of a topic, oldest first, to the subscriber for LeaseTimeout
+//     (one pubsub_leases row per batch);
 //  2. handle: each message is sent on the output channel with no transaction
 //     open, and the next one only after the handler acked the previous one,
 //     so a single subscriber sees a topic in publish order;
 //  3. ack: acks are kept in memory and written with the next claim (or lease
-//     renewal); nack redelivers the same message after NackDelay.
+//     renewal), together with the deletion of the messages every group has
+//     acked; a nack redelivers the same message after NackDelay.
 //
-// A subscriber that dies mid-batch (crash, kill -9) leaves its leases to
-// expire; the messages are then claimed again. Delivery is therefore
-// at-least-once: a crash can redeliver messages whose handlers already
-// succeeded, up to one batch per subscriber. Handlers must be idempotent.
+// A subscriber that dies mid-batch (crash, kill -9) leaves its lease to
+// expire; the unacked rest of the batch is then claimed again. Close releases
+// it at once. Delivery is therefore at-least-once: a crash can redeliver
+// messages whose handlers already succeeded, up to one batch per subscriber.
+// Handlers must be idempotent.
 //
 // Publishes in this process wake the topic's subscribers as soon as they
 // commit (Tx.AfterCommit); PollInterval is only the fallback for expired
@@ -34,11 +37,12 @@
 // # Consumer groups and cleanup
 //
 // Each consumer group receives every message of a topic once; subscribers of
-// the same group share the messages. Subscribe (or SubscribeInitialize)
-// registers its group for the topic; a group that registers for the first
-// time starts at the oldest message still stored. A message is deleted once
-// every group registered for its topic has acked it. Messages on a topic no
-// group has registered for are kept until one does, and a group that stops
-// consuming for good keeps its topic's messages stored until its row in
-// pubsub_subscriptions is deleted.
+// the same group share the messages, batch by batch. Subscribe (or
+// SubscribeInitialize) registers its group for the topic; a group that
+// registers for the first time starts at the oldest message still stored.
+// A message is deleted as soon as every group registered for its topic has
+// acked it. So messages on a topic no group has registered for are kept until
+// one does, and a group that stops consuming for good keeps its topics'
+// messages until its pubsub_subscriptions row is deleted (the next Subscribe
+// on the topic then sweeps them).
 package pubsub

@@ -321,7 +321,10 @@ func TestExpiredLeaseIsRedelivered(t *testing.T) {
 		if err := q.register(context.Background(), tx); err != nil {
 			return err
 		}
-		_, err := q.claim(context.Background(), tx, 10, time.Now().UnixMilli(), until.UnixMilli())
+		l, err := q.claim(context.Background(), tx, 10, time.Now().UnixMilli(), until.UnixMilli())
+		if err == nil && l == nil {
+			err = errors.New("nothing claimed")
+		}
 		return err
 	})
 	if err != nil {
@@ -332,6 +335,50 @@ func TestExpiredLeaseIsRedelivered(t *testing.T) {
 	m.Ack()
 	if at := time.Now(); m.UUID != "m1" || at.Before(until) {
 		t.Errorf("got %s at %s, want m1 no earlier than the lease expiry %s", m.UUID, at, until)
+	}
+}
+
+// TestLeaseIsRenewedWhileTheBatchIsHandled handles a batch for longer than
+// the lease: the subscriber must renew it, so that another subscriber of the
+// group polling meanwhile gets none of its messages.
+func TestLeaseIsRenewedWhileTheBatchIsHandled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 4s")
+	}
+	t.Parallel()
+	db := openDB(t, store.Config{})
+	cfg := Config{LeaseTimeout: 3 * time.Second, PollInterval: 50 * time.Millisecond}
+	pub, slow := newPubSub(t, db, cfg)
+	defer slow.Close()
+	for _, id := range []string{"m1", "m2", "m3"} {
+		if err := pub.Publish("renew", message.NewMessage(id, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := subscribe(t, slow, "renew")
+	first := next(t, out) // the slow subscriber holds the whole batch now
+
+	other, err := NewSubscriber(db, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	stolen := subscribe(t, other, "renew")
+
+	// 3 × 1.2s = 3.6s of handling, past the 3s lease; renewals come every 1s.
+	m := first
+	for i := 0; ; i++ {
+		time.Sleep(1200 * time.Millisecond)
+		m.Ack()
+		if i == 2 {
+			break
+		}
+		m = next(t, out)
+	}
+	select {
+	case m := <-stolen:
+		t.Errorf("another subscriber got %s while the lease was held", m.UUID)
+	default:
 	}
 }
 

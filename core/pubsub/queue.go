@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -84,6 +83,17 @@ type queue struct {
 	group string
 }
 
+// lease is a batch of messages claimed by one subscriber: one row of
+// pubsub_leases. The subscriber hands the messages out in order, so the acked
+// ones are always a prefix of msgs.
+type lease struct {
+	id      int64    // pubsub_leases.id
+	until   int64    // leased_until as last written by us; guards every update
+	msgs    []stored // the batch, in id order
+	acked   int      // msgs[:acked] have been acked by the handler
+	settled int      // msgs[:settled] are acked in the store too
+}
+
 // register records that q's group consumes q's topic, if it did not already.
 // From then on the topic's messages are kept until the group acks them. A new
 // group starts at the oldest message still stored.
@@ -96,31 +106,37 @@ func (q queue) register(ctx context.Context, tx *store.Tx) error {
 	return err
 }
 
-// claim leases up to n messages to the caller until the given time, in id
-// order: first the group's messages whose lease has expired or was released
-// (they are older than any unclaimed one), then messages the group has not
-// claimed yet.
-func (q queue) claim(ctx context.Context, tx *store.Tx, n int, now, until int64) ([]stored, error) {
-	batch, err := scanStored(tx.Query(ctx, `
-		SELECT l.message_id, m.uuid, m.metadata, m.payload
-		FROM pubsub_leases AS l JOIN pubsub_messages AS m ON m.id = l.message_id
-		WHERE l.topic = ? AND l.consumer_group = ? AND l.leased_until <= ?
-		ORDER BY l.message_id
-		LIMIT ?`,
-		q.topic, q.group, now, n))
-	if err != nil {
-		return nil, err
-	}
-	if len(batch) > 0 {
-		if _, err := tx.Exec(ctx, `
-			UPDATE pubsub_leases SET leased_until = ?, claims = claims + 1
-			WHERE topic = ? AND consumer_group = ? AND message_id IN (SELECT value FROM json_each(?))`,
-			until, q.topic, q.group, idList(idsOf(batch))); err != nil {
+// claim leases a batch to the caller until the given time, or returns nil if
+// there is nothing to claim. The oldest batch of the group whose lease has
+// expired or was released comes first, whole, as its messages are older than
+// any unclaimed one; otherwise up to n messages the group has not claimed yet.
+func (q queue) claim(ctx context.Context, tx *store.Tx, n int, now, until int64) (*lease, error) {
+	var l lease
+	var first, last int64
+	err := tx.QueryRow(ctx, `
+		SELECT id, first_id, last_id FROM pubsub_leases
+		WHERE topic = ? AND consumer_group = ? AND leased_until <= ?
+		ORDER BY first_id
+		LIMIT 1`,
+		q.topic, q.group, now).Scan(&l.id, &first, &last)
+	switch {
+	case err == nil:
+		if _, err := tx.Exec(ctx, `UPDATE pubsub_leases SET leased_until = ?, claims = claims + 1 WHERE id = ?`,
+			until, l.id); err != nil {
 			return nil, err
 		}
-	}
-	if len(batch) == n {
-		return batch, nil
+		l.msgs, err = scanStored(tx.Query(ctx, `
+			SELECT id, uuid, metadata, payload FROM pubsub_messages
+			WHERE topic = ? AND id BETWEEN ? AND ?
+			ORDER BY id`,
+			q.topic, first, last))
+		if err != nil {
+			return nil, err
+		}
+		l.until = until
+		return &l, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
 	}
 
 	var through int64
@@ -132,70 +148,86 @@ func (q queue) claim(ctx context.Context, tx *store.Tx, n int, now, until int64)
 	if err != nil {
 		return nil, err
 	}
-	fresh, err := scanStored(tx.Query(ctx, `
+	l.msgs, err = scanStored(tx.Query(ctx, `
 		SELECT id, uuid, metadata, payload FROM pubsub_messages
 		WHERE topic = ? AND id > ?
 		ORDER BY id
 		LIMIT ?`,
-		q.topic, through, n-len(batch)))
-	if err != nil || len(fresh) == 0 {
-		return batch, err
+		q.topic, through, n))
+	if err != nil || len(l.msgs) == 0 {
+		return nil, err
 	}
-	last := fresh[len(fresh)-1].id
-	if _, err := tx.Exec(ctx, `
-		INSERT INTO pubsub_leases (topic, consumer_group, message_id, leased_until)
-		SELECT topic, ?, id, ? FROM pubsub_messages
-		WHERE topic = ? AND id > ? AND id <= ?`,
-		q.group, until, q.topic, through, last); err != nil {
+	first, last = l.msgs[0].id, l.msgs[len(l.msgs)-1].id
+	res, err := tx.Exec(ctx, `
+		INSERT INTO pubsub_leases (topic, consumer_group, first_id, last_id, leased_until)
+		VALUES (?, ?, ?, ?, ?)`,
+		q.topic, q.group, first, last, until)
+	if err != nil {
+		return nil, err
+	}
+	if l.id, err = res.LastInsertId(); err != nil {
 		return nil, err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE pubsub_subscriptions SET claimed_through = ? WHERE topic = ? AND consumer_group = ?`,
 		last, q.topic, q.group); err != nil {
 		return nil, err
 	}
-	return append(batch, fresh...), nil
+	l.until = until
+	return &l, nil
 }
 
-// ack marks messages as done for the group by deleting their leases.
-func (q queue) ack(ctx context.Context, tx *store.Tx, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
+// settle writes l's progress: it deletes the lease once every message is
+// acked, and otherwise moves its start past the acked messages and its
+// expiry to until (0 releases the rest for any subscriber to claim at once).
+// It then deletes the newly acked messages that every group is done with. A
+// lease that expired and was claimed by another subscriber in the meantime
+// is left alone: its messages are then delivered twice, as at-least-once
+// delivery allows, and the new holder settles them.
+func (q queue) settle(ctx context.Context, tx *store.Tx, l *lease, until int64) error {
+	var res sql.Result
+	var err error
+	if l.acked == len(l.msgs) {
+		res, err = tx.Exec(ctx, `DELETE FROM pubsub_leases WHERE id = ? AND leased_until = ?`, l.id, l.until)
+	} else {
+		res, err = tx.Exec(ctx, `UPDATE pubsub_leases SET first_id = ?, leased_until = ? WHERE id = ? AND leased_until = ?`,
+			l.msgs[l.acked].id, until, l.id, l.until)
 	}
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 || l.settled == l.acked {
+		return err
+	}
+	return purge(ctx, tx, q.topic, l.msgs[l.settled].id, l.msgs[l.acked-1].id)
+}
+
+// purge deletes the messages of topic with ids from first to last that
+// every group registered for the topic has acked: those at or below every
+// group's cursor that no lease covers. Whichever group acks a message last
+// deletes it.
+func purge(ctx context.Context, tx *store.Tx, topic string, first, last int64) error {
 	_, err := tx.Exec(ctx, `
-		DELETE FROM pubsub_leases
-		WHERE topic = ? AND consumer_group = ? AND message_id IN (SELECT value FROM json_each(?))`,
-		q.topic, q.group, idList(ids))
+		DELETE FROM pubsub_messages
+		WHERE topic = ?1 AND id BETWEEN ?2 AND ?3
+		AND id <= (SELECT min(claimed_through) FROM pubsub_subscriptions WHERE topic = ?1)
+		AND NOT EXISTS (
+			SELECT 1 FROM pubsub_leases AS l
+			WHERE l.topic = ?1 AND pubsub_messages.id BETWEEN l.first_id AND l.last_id
+		)`,
+		topic, first, last)
 	return err
 }
 
-// extend moves the leases the caller holds (those still leased until from)
-// to until. A lease that expired and was claimed by another subscriber in
-// the meantime is left alone.
-func (q queue) extend(ctx context.Context, tx *store.Tx, ids []int64, from, until int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `
-		UPDATE pubsub_leases SET leased_until = ?
-		WHERE topic = ? AND consumer_group = ? AND leased_until = ?
-		AND message_id IN (SELECT value FROM json_each(?))`,
-		until, q.topic, q.group, from, idList(ids))
-	return err
-}
-
-// release makes the caller's leases (see extend) claimable at once.
-func (q queue) release(ctx context.Context, tx *store.Tx, ids []int64, from int64) error {
-	return q.extend(ctx, tx, ids, from, 0)
-}
-
-// purge deletes the messages of topic that every group registered for it
-// has acked: those at or below every group's cursor that nobody leases.
-func purge(ctx context.Context, tx *store.Tx, topic string) error {
+// sweep deletes every message of topic that all groups are done with: below
+// every group's cursor and below the oldest lease. It catches what purge
+// could not, such as the messages a group pinned before its subscription row
+// was deleted by hand; it runs when a subscription starts.
+func sweep(ctx context.Context, tx *store.Tx, topic string) error {
 	_, err := tx.Exec(ctx, `
 		DELETE FROM pubsub_messages
 		WHERE topic = ?1
 		AND id <= (SELECT min(claimed_through) FROM pubsub_subscriptions WHERE topic = ?1)
-		AND NOT EXISTS (SELECT 1 FROM pubsub_leases AS l WHERE l.message_id = pubsub_messages.id)`,
+		AND id < coalesce((SELECT min(first_id) FROM pubsub_leases WHERE topic = ?1), 9223372036854775807)`,
 		topic)
 	return err
 }
@@ -215,26 +247,4 @@ func scanStored(rows *sql.Rows, err error) ([]stored, error) {
 		out = append(out, m)
 	}
 	return out, rows.Err()
-}
-
-// idList renders ids as a JSON array, for json_each.
-func idList(ids []int64) string {
-	b := make([]byte, 0, len(ids)*8+2)
-	b = append(b, '[')
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, id, 10)
-	}
-	return string(append(b, ']'))
-}
-
-// idsOf returns the ids of batch.
-func idsOf(batch []stored) []int64 {
-	ids := make([]int64, len(batch))
-	for i, m := range batch {
-		ids[i] = m.id
-	}
-	return ids
 }

@@ -67,7 +67,12 @@ func (s *Subscriber) SubscribeInitialize(topic string) error {
 }
 
 func (s *Subscriber) register(ctx context.Context, q queue) error {
-	err := s.db.Write(ctx, func(tx *store.Tx) error { return q.register(ctx, tx) })
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		if err := q.register(ctx, tx); err != nil {
+			return err
+		}
+		return sweep(ctx, tx, q.topic)
+	})
 	if err != nil {
 		return fmt.Errorf("pubsub: register group %q for topic %q: %w", q.group, q.topic, err)
 	}
@@ -144,30 +149,32 @@ type consumer struct {
 	q    queue
 	out  chan<- *message.Message
 	log  watermill.LoggerAdapter
-
-	acked []int64 // acked ids not yet written; flushed with the next write
-	until int64   // the lease expiry of the current batch (Unix ms)
 }
 
 // run claims batches and hands their messages out until ctx is done.
 func (c *consumer) run(ctx context.Context) {
 	poll := time.NewTicker(c.cfg.PollInterval)
 	defer poll.Stop()
+	var done *lease // handled, but the acks are not written yet
 	for {
 		// Take the doorbell before looking, so a publish that commits
 		// after the claim still wakes us.
 		bell := c.bell.wait(c.q.topic)
-		batch, err := c.claim(ctx)
-		if len(batch) > 0 {
-			if rest := c.handle(ctx, batch); rest != nil {
-				c.finish(rest)
+		l, err := c.claim(ctx, done)
+		if err == nil {
+			done = nil
+		}
+		if l != nil {
+			if c.handle(ctx, l) {
+				c.finish(l)
 				return
 			}
+			done = l
 			continue
 		}
 		switch {
 		case ctx.Err() != nil:
-			c.finish(nil)
+			c.finish(done)
 			return
 		case errors.Is(err, store.ErrClosed):
 			c.log.Error("Store closed before the subscriber; unacked messages will be redelivered after their lease", err, nil)
@@ -179,61 +186,53 @@ func (c *consumer) run(ctx context.Context) {
 		case <-bell:
 		case <-poll.C:
 		case <-ctx.Done():
-			c.finish(nil)
+			c.finish(done)
 			return
 		}
 	}
 }
 
-// claim writes the pending acks and leases the next batch.
-func (c *consumer) claim(ctx context.Context) ([]stored, error) {
-	var batch []stored
+// claim writes the acks of done, if any, and leases the next batch.
+func (c *consumer) claim(ctx context.Context, done *lease) (*lease, error) {
+	var l *lease
 	now := time.Now()
-	until := now.Add(c.cfg.LeaseTimeout).UnixMilli()
 	err := c.db.Write(ctx, func(tx *store.Tx) error {
-		if len(c.acked) > 0 {
-			if err := c.q.ack(ctx, tx, c.acked); err != nil {
-				return err
-			}
-			if err := purge(ctx, tx, c.q.topic); err != nil {
+		if done != nil {
+			if err := c.q.settle(ctx, tx, done, 0); err != nil {
 				return err
 			}
 		}
 		var err error
-		batch, err = c.q.claim(ctx, tx, c.cfg.BatchSize, now.UnixMilli(), until)
+		l, err = c.q.claim(ctx, tx, c.cfg.BatchSize, now.UnixMilli(), now.Add(c.cfg.LeaseTimeout).UnixMilli())
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pubsub: claim from topic %q: %w", c.q.topic, err)
 	}
-	c.acked = c.acked[:0]
-	c.until = until
-	return batch, nil
+	return l, nil
 }
 
-// handle sends the messages of batch one at a time, each after the previous
-// one was acked. It returns nil when the batch is done, or the ids of the
-// messages it did not finish when ctx was cancelled.
-func (c *consumer) handle(ctx context.Context, batch []stored) (rest []int64) {
+// handle sends the messages of l one at a time, each after the previous one
+// was acked. It reports whether ctx was cancelled before the end.
+func (c *consumer) handle(ctx context.Context, l *lease) (interrupted bool) {
 	renewAt := time.Now().Add(c.cfg.LeaseTimeout / 3)
-	for i := 0; i < len(batch); {
+	for l.acked < len(l.msgs) {
 		if time.Now().After(renewAt) {
-			c.renew(ctx, idsOf(batch[i:]))
+			c.renew(ctx, l)
 			renewAt = time.Now().Add(c.cfg.LeaseTimeout / 3)
 		}
-		switch c.deliver(ctx, batch[i]) {
+		switch c.deliver(ctx, l.msgs[l.acked]) {
 		case acked:
-			c.acked = append(c.acked, batch[i].id)
-			i++
+			l.acked++
 		case nacked:
 			if !sleep(ctx, c.cfg.NackDelay) {
-				return idsOf(batch[i:])
+				return true
 			}
 		case stopped:
-			return idsOf(batch[i:])
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
 type outcome int
@@ -272,45 +271,30 @@ func (c *consumer) deliver(ctx context.Context, m stored) outcome {
 	}
 }
 
-// renew writes the pending acks and extends the leases of ids, the part of
-// the batch still to do. On failure the leases may expire and the messages
-// be redelivered elsewhere too, which at-least-once delivery allows.
-func (c *consumer) renew(ctx context.Context, ids []int64) {
+// renew writes l's acks so far and extends its lease. On failure the lease
+// may expire and the rest of the batch be delivered elsewhere too, which
+// at-least-once delivery allows.
+func (c *consumer) renew(ctx context.Context, l *lease) {
 	until := time.Now().Add(c.cfg.LeaseTimeout).UnixMilli()
-	err := c.db.Write(ctx, func(tx *store.Tx) error {
-		if err := c.q.ack(ctx, tx, c.acked); err != nil {
-			return err
-		}
-		return c.q.extend(ctx, tx, ids, c.until, until)
-	})
+	err := c.db.Write(ctx, func(tx *store.Tx) error { return c.q.settle(ctx, tx, l, until) })
 	if err != nil {
-		c.log.Error("Cannot renew leases", err, nil)
+		c.log.Error("Cannot renew lease", err, nil)
 		return
 	}
-	c.acked = c.acked[:0]
-	c.until = until
+	l.until, l.settled = until, l.acked
 }
 
-// finish writes the pending acks and releases the leases of rest, so that
-// other subscribers get those messages at once instead of after the lease,
-// and deletes the messages every group is done with.
-func (c *consumer) finish(rest []int64) {
-	if len(c.acked) == 0 && len(rest) == 0 {
+// finish writes l's acks and releases the rest of it, so that other
+// subscribers get those messages at once instead of after the lease.
+func (c *consumer) finish(l *lease) {
+	if l == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
 	defer cancel()
-	err := c.db.Write(ctx, func(tx *store.Tx) error {
-		if err := c.q.ack(ctx, tx, c.acked); err != nil {
-			return err
-		}
-		if err := c.q.release(ctx, tx, rest, c.until); err != nil {
-			return err
-		}
-		return purge(ctx, tx, c.q.topic)
-	})
+	err := c.db.Write(ctx, func(tx *store.Tx) error { return c.q.settle(ctx, tx, l, 0) })
 	if err != nil {
-		c.log.Error("Cannot release leases; the messages will be redelivered after their lease", err, nil)
+		c.log.Error("Cannot release lease; its messages will be redelivered after it expires", err, nil)
 	}
 }
 

@@ -1,10 +1,3 @@
-// Package pluginwire holds what both sides of the connector plugin boundary
-// must agree on and that package sdk cannot export without putting go-plugin
-// in its public API: the handshake, the plugin's name in go-plugin's plugin
-// set, and the gRPC detail types errors travel with.
-//
-// It imports neither sdk nor the hub, so sdk can use it (sdk's server side)
-// as well as internal/connectorclient and plugins (the host side).
 package pluginwire
 
 import (

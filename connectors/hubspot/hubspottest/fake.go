@@ -97,6 +97,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.requests = append(s.requests, r.Method+" "+r.URL.Path)
+		s.mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer "+s.token {
+			writeError(w, http.StatusUnauthorized, "INVALID_AUTHENTICATION", "Authentication credentials not found.")
+			return
+		}
+		s.mu.Lock()
 		var fault *Fault
 		for i, f := range s.faults {
 			if strings.HasPrefix(r.URL.Path, f.Path) {
@@ -106,10 +112,6 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 		}
 		s.mu.Unlock()
-		if r.Header.Get("Authorization") != "Bearer "+s.token {
-			writeError(w, http.StatusUnauthorized, "INVALID_AUTHENTICATION", "Authentication credentials not found.")
-			return
-		}
 		if fault != nil {
 			if fault.RetryAfter != "" {
 				w.Header().Set("Retry-After", fault.RetryAfter)
@@ -159,16 +161,32 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"results": []any{}})
 }
 
-// search supports what the connector sends: filter groups (OR-ed) of EQ
-// filters (AND-ed), within HubSpot's limits.
+type filter struct {
+	PropertyName string   `json:"propertyName"`
+	Operator     string   `json:"operator"`
+	Value        string   `json:"value,omitempty"`
+	Values       []string `json:"values,omitempty"`
+}
+
+// matches applies one EQ or IN filter: an exact, case-sensitive match, as
+// HubSpot does for a free-text property such as phone.
+func (f filter) matches(props map[string]string) bool {
+	v, ok := props[f.PropertyName]
+	if !ok || v == "" {
+		return false
+	}
+	if f.Operator == "IN" {
+		return slices.Contains(f.Values, v)
+	}
+	return v == f.Value
+}
+
+// search supports what the connector sends: filter groups (OR-ed) of EQ or
+// IN filters (AND-ed), within HubSpot's limits.
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		FilterGroups []struct {
-			Filters []struct {
-				PropertyName string `json:"propertyName"`
-				Operator     string `json:"operator"`
-				Value        string `json:"value"`
-			} `json:"filters"`
+			Filters []filter `json:"filters"`
 		} `json:"filterGroups"`
 		Properties []string `json:"properties"`
 		Limit      int      `json:"limit"`
@@ -185,8 +203,10 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, f := range g.Filters {
-			if f.Operator != "EQ" || f.PropertyName == "" || f.Value == "" {
-				writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "the fake supports only EQ filters with a property and a value")
+			eq := f.Operator == "EQ" && f.Value != "" && f.Values == nil
+			in := f.Operator == "IN" && f.Value == "" && len(f.Values) > 0
+			if f.PropertyName == "" || !eq && !in {
+				writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "the fake supports EQ (with value) and IN (with values) filters on a property")
 				return
 			}
 		}
@@ -199,13 +219,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	var ids []string
 	for id, props := range s.contacts {
 		for _, g := range req.FilterGroups {
-			if !slices.ContainsFunc(g.Filters, func(f struct {
-				PropertyName string `json:"propertyName"`
-				Operator     string `json:"operator"`
-				Value        string `json:"value"`
-			}) bool {
-				return props[f.PropertyName] != f.Value
-			}) {
+			if !slices.ContainsFunc(g.Filters, func(f filter) bool { return !f.matches(props) }) {
 				ids = append(ids, id)
 				break
 			}

@@ -2,10 +2,12 @@
 --
 -- A message is stored once per topic. Each consumer group that subscribes to
 -- the topic has a row in pubsub_subscriptions whose claimed_through cursor
--- says how far it has claimed; a message it has claimed but not yet acked has
--- a row in pubsub_leases. A message is therefore done for a group when
--- id <= claimed_through and it has no lease row for that group, and it is
--- deleted once it is done for every group subscribed to its topic.
+-- says how far it has claimed. A batch the group has claimed and not yet
+-- fully acked is one row in pubsub_leases: the topic's messages from first_id
+-- to last_id, handed out in order, the acked ones having moved first_id past
+-- them. A message is therefore done for a group when id <= claimed_through
+-- and no lease of the group covers it, and it is deleted once it is done for
+-- every group subscribed to its topic.
 
 CREATE TABLE pubsub_messages (
     -- AUTOINCREMENT: ids are never reused, even after the newest message is
@@ -31,15 +33,17 @@ CREATE TABLE pubsub_subscriptions (
 ) WITHOUT ROWID;
 
 CREATE TABLE pubsub_leases (
+    -- AUTOINCREMENT: a subscriber addresses its lease by id long after
+    -- claiming it; the id must not have been given to another lease since.
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
     topic          TEXT    NOT NULL,
     consumer_group TEXT    NOT NULL,
-    message_id     INTEGER NOT NULL,
+    first_id       INTEGER NOT NULL, -- the oldest message of the batch not acked yet
+    last_id        INTEGER NOT NULL, -- the newest message of the batch
     -- Unix milliseconds. Until then one subscriber of the group holds the
-    -- message; from then on any subscriber of the group may claim it again.
+    -- batch; from then on any subscriber of the group may claim it again.
     leased_until   INTEGER NOT NULL,
-    claims         INTEGER NOT NULL DEFAULT 1, -- times the group claimed it
-    PRIMARY KEY (topic, consumer_group, message_id)
-) WITHOUT ROWID;
+    claims         INTEGER NOT NULL DEFAULT 1 -- times the batch was claimed
+);
 
--- For the foreign key and for the cleanup's "is anyone still holding it?".
-CREATE INDEX pubsub_leases_message_id ON pubsub_leases (message_id);
+CREATE INDEX pubsub_leases_topic ON pubsub_leases (topic, consumer_group, first_id);

@@ -490,6 +490,9 @@ func checkWebhookURL(s string) error {
 // waID returns the digits of a phone number, or "" when it cannot be one
 // (E.164 allows at most 15 digits).
 func waID(phone string) string {
+	if n := len(phone); n >= 5 && n <= 15 && strings.Trim(phone, "0123456789") == "" {
+		return phone // already digits: no allocation
+	}
 	var b strings.Builder
 	for _, r := range phone {
 		switch {

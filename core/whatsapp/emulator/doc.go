@@ -2,8 +2,9 @@
 // endpoints, payloads, error codes and signed webhooks as Meta's, so that
 // Parley can be developed and tested without reaching Meta. It is the
 // sandbox users develop against and what every test uses. The contract is
-// /work/shared/whatsapp/PROTOCOL.md and Meta's OpenAPI description
-// (business-messaging-api v23.0); the wire types are package whatsapp's.
+// the team's PROTOCOL.md (shared/whatsapp) and Meta's OpenAPI description
+// (business-messaging-api v23.0, whose examples are in testdata/openapi);
+// the wire types are package whatsapp's.
 //
 // # What it owns
 //

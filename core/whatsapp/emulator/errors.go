@@ -156,13 +156,6 @@ type webhookErr struct {
 	title, details string
 }
 
-func title(code int) string {
-	if ge, ok := graphErrors[code]; ok {
-		return ge.title
-	}
-	return "Unknown error"
-}
-
 func trimLen(s string, n int) string {
 	if len(s) <= n {
 		return s

@@ -409,6 +409,9 @@ func (t *template) checkBody(c *whatsapp.TemplateComponent) *apiError {
 	if err := t.checkNames("body", got, t.bodyParams); err != nil {
 		return err
 	}
+	if len(got) == 0 {
+		return nil // the template's own text is within bodyMax
+	}
 	// Hydrate to check the length (132005).
 	values := map[string]string{}
 	for i, p := range got {

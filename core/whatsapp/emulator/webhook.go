@@ -3,9 +3,6 @@ package emulator
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,15 +15,6 @@ import (
 
 	"github.com/parley-hub/parley/core/whatsapp"
 )
-
-// sign returns the X-Hub-Signature-256 value of body: "sha256=" and the
-// lowercase hex HMAC-SHA256 of the exact bytes (PROTOCOL §3.2). It matches
-// whatsapp.Sign, which the receiver side verifies with.
-func sign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
 
 type eventKind uint8
 
@@ -314,7 +302,7 @@ func (d *dispatcher) deliver(ctx context.Context, batch []event) {
 		d.e.stats.lost.Add(int64(len(batch)))
 		return
 	}
-	sig := sign(d.e.cfg.AppSecret, body)
+	sig := whatsapp.Sign(d.e.cfg.AppSecret, body)
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			d.e.stats.retries.Add(1)
@@ -356,7 +344,7 @@ func (d *dispatcher) post(ctx context.Context, u string, body []byte, sig string
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "facebookexternalua")
-	req.Header.Set("X-Hub-Signature-256", sig)
+	req.Header.Set(whatsapp.SignatureHeader, sig)
 	resp, err := d.e.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return 0, err
@@ -448,8 +436,21 @@ func (d *dispatcher) payload(batch []event) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	entry.Changes = []whatsapp.Change{{Field: field, Value: raw}}
-	return json.Marshal(whatsapp.WebhookPayload{Object: "whatsapp_business_account", Entry: []whatsapp.Entry{entry}})
+	// The envelope is written by hand around the value, in Meta's key order,
+	// so that a batch of 1000 statuses is encoded once, not twice.
+	b := make([]byte, 0, len(raw)+192)
+	b = append(b, `{"object":"whatsapp_business_account","entry":[{"id":`...)
+	b = strconv.AppendQuote(b, entry.ID)
+	if entry.Time != 0 {
+		b = append(b, `,"time":`...)
+		b = strconv.AppendInt(b, entry.Time, 10)
+	}
+	b = append(b, `,"changes":[{"value":`...)
+	b = append(b, raw...)
+	b = append(b, `,"field":`...)
+	b = strconv.AppendQuote(b, field)
+	b = append(b, "}]}]}"...)
+	return b, nil
 }
 
 // sleep waits d or until ctx ends; it reports whether the wait completed.

@@ -27,6 +27,9 @@ func TestWebhookSignature(t *testing.T) {
 		if !verifySig(testSecret, p.body, p.sig) {
 			t.Errorf("POST %d: signature %q does not verify", i, p.sig)
 		}
+		if err := whatsapp.VerifySignature(testSecret, p.body, p.sig); err != nil {
+			t.Errorf("POST %d: whatsapp.VerifySignature: %v", i, err)
+		}
 		if verifySig("other-secret", p.body, p.sig) {
 			t.Errorf("POST %d: signature verifies with the wrong secret", i)
 		}
