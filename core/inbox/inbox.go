@@ -86,10 +86,12 @@ func (in *Inbox) Handle(msg *message.Message) error {
 	}
 	now := in.now().UnixMilli()
 	err = in.db.Write(ctx, func(tx *store.Tx) error {
-		for _, st := range n.Statuses {
-			if err := in.messages.ApplyStatusTx(ctx, tx, st.Status); err != nil {
-				return err
-			}
+		statuses := make([]whatsapp.Status, len(n.Statuses))
+		for i, st := range n.Statuses {
+			statuses[i] = st.Status
+		}
+		if err := in.messages.ApplyStatusesTx(ctx, tx, statuses); err != nil {
+			return err
 		}
 		for _, m := range n.Inbound {
 			if err := insertInboundTx(ctx, tx, m, now); err != nil {

@@ -15,16 +15,23 @@ import (
 	"github.com/parley-hub/parley/core/store"
 )
 
-// BenchmarkPublishConsume measures end-to-end throughput: 16 publishers
-// publish b.N messages of 200 bytes while one subscriber receives and acks
-// them; msgs/s is b.N over the time until the last one was received.
+// BenchmarkPublishConsume measures end-to-end throughput: concurrent
+// publishers publish b.N messages of 200 bytes, one or 100 per Publish call,
+// while one subscriber receives and acks them; msgs/s is b.N over the time
+// until the last one was received. Concurrent publishers share commits (see
+// store.DB.Write), so throughput grows with them.
 //
 //	go test -run '^$' -bench PublishConsume -benchtime 100000x ./core/pubsub/
 func BenchmarkPublishConsume(b *testing.B) {
+	cases := []struct{ publishers, perPublish int }{
+		{16, 1},
+		{64, 1},
+		{16, 100},
+	}
 	for _, sync := range []string{"FULL", "NORMAL"} {
-		for _, perPublish := range []int{1, 100} {
-			name := fmt.Sprintf("synchronous=%s/msgs_per_publish=%d", sync, perPublish)
-			b.Run(name, func(b *testing.B) { benchPublishConsume(b, sync, perPublish, 16) })
+		for _, c := range cases {
+			name := fmt.Sprintf("synchronous=%s/publishers=%d/msgs_per_publish=%d", sync, c.publishers, c.perPublish)
+			b.Run(name, func(b *testing.B) { benchPublishConsume(b, sync, c.perPublish, c.publishers) })
 		}
 	}
 }
