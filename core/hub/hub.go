@@ -18,6 +18,7 @@ import (
 	"github.com/parley-hub/parley/core/inbox"
 	"github.com/parley-hub/parley/core/ingest"
 	"github.com/parley-hub/parley/core/pipeline"
+	"github.com/parley-hub/parley/core/pubsub"
 	"github.com/parley-hub/parley/core/store"
 	"github.com/parley-hub/parley/core/whatsapp"
 	"github.com/parley-hub/parley/core/whatsapp/emulator"
@@ -63,6 +64,13 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
+	// This process holds the database's lock: leases left by a crashed run
+	// are handed back now, so its claimed work resumes at once.
+	if n, err := pubsub.ReleaseLeases(ctx, db); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("resuming work a previous run had claimed", "batches", n)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {

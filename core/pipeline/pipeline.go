@@ -105,8 +105,11 @@ func New(db *store.DB, cfg Config, st Stages) (*Pipeline, error) {
 			MaxInterval:         cfg.Retry.MaxInterval,
 			Multiplier:          cfg.Retry.Multiplier,
 			RandomizationFactor: 0.2,
-			ShouldRetry:         func(p middleware.RetryParams) bool { return !deadletter.IsPermanent(p.Err) },
-			Logger:              logger,
+			// Retries end well within the lease, so that no other worker
+			// takes the message over while this one still retries it.
+			MaxElapsedTime: cfg.LeaseTimeout / 2,
+			ShouldRetry:    func(p middleware.RetryParams) bool { return !deadletter.IsPermanent(p.Err) },
+			Logger:         logger,
 		}.Middleware,
 		middleware.Recoverer,
 	)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 	"unicode/utf8"
 
@@ -247,4 +248,22 @@ func scanStored(rows *sql.Rows, err error) ([]stored, error) {
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// ReleaseLeases hands back every lease, so that the batches a crashed
+// process had claimed are redelivered at once rather than after their
+// LeaseTimeout. Call it only at start-up, before any subscriber runs: the
+// store's exclusive file lock guarantees no other process holds a lease
+// that is still being worked on. It returns how many leases it released.
+func ReleaseLeases(ctx context.Context, db *store.DB) (int64, error) {
+	var n int64
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE pubsub_leases SET leased_until = 0 WHERE leased_until > 0`)
+		if err != nil {
+			return fmt.Errorf("pubsub: release leases: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }

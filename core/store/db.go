@@ -17,8 +17,9 @@ import (
 // It is safe for concurrent use. Close it when done.
 type DB struct {
 	path   string
-	writer *sql.DB // exactly one connection; used only by the writer goroutine
-	reader *sql.DB // query_only connections
+	lock   *os.File // exclusive lock on path+".lock"; see lockFile
+	writer *sql.DB  // exactly one connection; used only by the writer goroutine
+	reader *sql.DB  // query_only connections
 
 	stmts   *stmtCache     // the writer's prepared statements; writer goroutine only
 	reqs    chan *writeReq // Write → writer goroutine
@@ -52,6 +53,15 @@ func open(ctx context.Context, cfg Config, migs []migration) (_ *DB, err error) 
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: create directory for %s: %w", cfg.Path, err)
 	}
+	lock, err := lockFile(cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
 
 	writer, err := openPool(cfg, false, 1)
 	if err != nil {
@@ -78,6 +88,7 @@ func open(ctx context.Context, cfg Config, migs []migration) (_ *DB, err error) 
 
 	db := &DB{
 		path:    cfg.Path,
+		lock:    lock,
 		writer:  writer,
 		reader:  reader,
 		stmts:   newStmtCache(),
@@ -131,7 +142,7 @@ func (db *DB) Close() error {
 	db.inflight.Wait()
 	close(db.stop)
 	<-db.stopped
-	if err := errors.Join(db.reader.Close(), db.writer.Close()); err != nil {
+	if err := errors.Join(db.reader.Close(), db.writer.Close(), db.lock.Close()); err != nil {
 		return fmt.Errorf("store: close %s: %w", db.path, err)
 	}
 	return nil

@@ -20,6 +20,10 @@ var (
 	// It is wrapped by a *SchemaVersionError that carries both versions.
 	ErrNewerSchema = errors.New("store: database schema is newer than this binary")
 
+	// ErrLocked means another process has the database open: Parley is a
+	// single process per database file.
+	ErrLocked = errors.New("database is in use by another Parley process")
+
 	// ErrBadMigration means the embedded migration files are malformed: a bad
 	// file name, a duplicate or a missing version. It is a bug in the build,
 	// not in the database.
