@@ -21,17 +21,19 @@ const (
 // constraints live in the struct tags (see the package doc); Default applies the
 // defaults and Validate checks the constraints.
 type Config struct {
-	Mode      Mode       `koanf:"mode" default:"sandbox" required:"true" enum:"sandbox|production" desc:"Run mode. sandbox runs an embedded WhatsApp Cloud API emulator with generated secrets, so nothing leaves the machine. production talks to the real Cloud API and requires whatsapp.phone_number_id, access_token, app_secret, verify_token and at least one API key (api.keys or PARLEY_API_KEY)."`
-	DataDir   string     `koanf:"data_dir" default:"./parley-data" required:"true" desc:"Directory for the database and other state; created if missing. A relative path is taken from the working directory."`
-	Server    Server     `koanf:"server" desc:"HTTP server for the API and incoming webhooks."`
-	Log       Log        `koanf:"log" desc:"Logging to standard error."`
-	Store     Store      `koanf:"store" desc:"SQLite database."`
-	API       API        `koanf:"api" desc:"HTTP API access."`
-	WhatsApp  WhatsApp   `koanf:"whatsapp" desc:"WhatsApp Cloud API account. Used in production mode; sandbox mode generates its own."`
-	Emulator  Emulator   `koanf:"emulator" desc:"The embedded WhatsApp Cloud API emulator. Used only in sandbox mode."`
-	Pipeline  Pipeline   `koanf:"pipeline" desc:"Event processing: retries, leases and batching."`
-	Templates []Template `koanf:"templates" desc:"Message templates Parley may send, as approved in WhatsApp Manager. Meta's default hello_world (en_US, no params) is always known and need not be listed. Without a config file the demo template below is used; with a file, only the templates listed in it."`
-	Flows     []Flow     `koanf:"flows" desc:"Rules: when an event of a type (and optionally a source) arrives, send a template or a text to a phone number taken from the event. Without a config file the demo flow below is used; with a file, only the flows listed in it."`
+	Mode       Mode        `koanf:"mode" default:"sandbox" required:"true" enum:"sandbox|production" desc:"Run mode. sandbox runs an embedded WhatsApp Cloud API emulator with generated secrets, so nothing leaves the machine. production talks to the real Cloud API and requires whatsapp.phone_number_id, access_token, app_secret, verify_token and at least one API key (api.keys or PARLEY_API_KEY)."`
+	DataDir    string      `koanf:"data_dir" default:"./parley-data" required:"true" desc:"Directory for the database and other state; created if missing. A relative path is taken from the working directory."`
+	Server     Server      `koanf:"server" desc:"HTTP server for the API and incoming webhooks."`
+	Log        Log         `koanf:"log" desc:"Logging to standard error."`
+	Store      Store       `koanf:"store" desc:"SQLite database."`
+	API        API         `koanf:"api" desc:"HTTP API access."`
+	WhatsApp   WhatsApp    `koanf:"whatsapp" desc:"WhatsApp Cloud API account. Used in production mode; sandbox mode generates its own."`
+	Emulator   Emulator    `koanf:"emulator" desc:"The embedded WhatsApp Cloud API emulator. Used only in sandbox mode."`
+	Pipeline   Pipeline    `koanf:"pipeline" desc:"Event processing: retries, leases and batching."`
+	Connectors []Connector `koanf:"connectors" desc:"Connector plugins: programs that turn another system's webhooks (or polls) into events and run actions in it (create a ticket, add a note). Each receives webhooks at /connectors/{name}/webhook; flows call its actions as {name}.{action}. Parley checks each binary's SHA-256, starts it, and restarts it if it crashes."`
+	Escalation Escalation  `koanf:"escalation" desc:"Hand-over to a person: customers' messages that ask for one become conversation.escalated events."`
+	Templates  []Template  `koanf:"templates" desc:"Message templates Parley may send, as approved in WhatsApp Manager. Meta's default hello_world (en_US, no params) is always known and need not be listed. Without a config file the demo template below is used; with a file, only the templates listed in it."`
+	Flows      []Flow      `koanf:"flows" desc:"Rules: when an event of a type (and optionally a source) arrives, send a template or a text to a phone number taken from the event, or run a connector's action. Without a config file the demo flow below is used; with a file, only the flows listed in it."`
 
 	// APIKeyFromEnv is the raw API key from PARLEY_API_KEY, if set. It is not a
 	// config key and is never dumped; APIKeyHashes includes its hash.
@@ -129,8 +131,9 @@ type Flow struct {
 	Name     string        `koanf:"name" required:"true" desc:"Unique name of the flow, used in logs and analytics."`
 	On       Trigger       `koanf:"on" desc:"Which events start the flow."`
 	To       string        `koanf:"to" default:"contact.phone" required:"true" format:"eventpath" desc:"Path in the event to the recipient's phone number (E.164)."`
-	Template *FlowTemplate `koanf:"template" desc:"Template to send. Exactly one of template and text."`
-	Text     string        `koanf:"text" example:"Your order {{data.order_number}} has shipped." desc:"Free-form text to send, with {{path}} placeholders filled from the event; only delivered inside the 24-hour customer service window. Exactly one of template and text."`
+	Template *FlowTemplate `koanf:"template" desc:"Template to send. Exactly one of template, text and action."`
+	Text     string        `koanf:"text" example:"Your order {{data.order_number}} has shipped." desc:"Free-form text to send, with {{path}} placeholders filled from the event; only delivered inside the 24-hour customer service window. Exactly one of template, text and action."`
+	Action   FlowAction    `koanf:"action" desc:"Connector action to run instead of sending a message, such as creating a help-desk ticket. Exactly one of template, text and action."`
 }
 
 // Trigger selects events.

@@ -79,6 +79,8 @@ func (d *decoder) decodeField(f *field, path string, v reflect.Value, in any) {
 			}
 		}
 		v.Set(list)
+	case kindMap:
+		d.decodeMap(f, path, v, in)
 	default:
 		if err := setScalar(v, in); err != nil {
 			d.add(path, shownValue(in, f.secret), err, "%v", err)

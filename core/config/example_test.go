@@ -110,6 +110,7 @@ func TestSchemaExamplesValid(t *testing.T) {
 	for _, typ := range []reflect.Type{
 		reflect.TypeFor[Config](), reflect.TypeFor[KeyHash](), reflect.TypeFor[Template](),
 		reflect.TypeFor[Flow](), reflect.TypeFor[FlowTemplate](),
+		reflect.TypeFor[Connector](), reflect.TypeFor[FlowAction](),
 	} {
 		v := reflect.New(typ).Elem()
 		applyDefaults(v)

@@ -135,6 +135,8 @@ func checkEnvPath(path string) string {
 		switch kindOf(f.typ) {
 		case kindStructList, kindScalarList:
 			return "is a list: set lists in the config file"
+		case kindMap:
+			return "is a mapping: set it in the config file"
 		case kindStruct:
 			if last {
 				return "is a section: set its keys, e.g. " + EnvName(join(path, fieldsOf(f.typ)[0].key))
@@ -191,6 +193,10 @@ func toMap(v reflect.Value) map[string]any {
 					items[i] = scalarOf(fv.Index(i))
 				}
 				m[f.key] = items
+			}
+		case kindMap:
+			if mv := mapToAny(fv); mv != nil {
+				m[f.key] = mv
 			}
 		default:
 			m[f.key] = scalarOf(fv)

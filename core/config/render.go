@@ -107,6 +107,8 @@ func (r *renderer) fields(indent int, rv reflect.Value, path string, inList, doc
 				items[j] = scalarText(fv.Index(j), f.secret)
 			}
 			r.line(pad + f.key + ": [" + strings.Join(items, ", ") + "]")
+		case kindMap:
+			r.mapLines(pad, f.key, fv, !docs)
 		default:
 			r.line(pad + f.key + ": " + scalarText(fv, f.secret))
 		}
@@ -142,6 +144,10 @@ func applyExamples(v reflect.Value) {
 		switch kindOf(f.typ) {
 		case kindStruct:
 			applyExamples(v.Field(f.index))
+		case kindMap:
+			if f.example != "" {
+				applyMapExample(v.Field(f.index), &f)
+			}
 		case kindScalar:
 			if f.example != "" {
 				if err := setScalar(v.Field(f.index), f.example); err != nil {
@@ -203,7 +209,7 @@ func facts(f *field, path string, inList bool, v reflect.Value) string {
 	if f.min != nil || f.max != nil {
 		parts = append(parts, boundText(f))
 	}
-	if f.example != "" && (v.Kind() != reflect.String || v.String() != f.example) {
+	if f.example != "" && (v.Kind() != reflect.String || v.String() != f.example) && (v.Kind() != reflect.Map || v.Len() == 0) {
 		ex := f.example
 		if f.typ.Kind() == reflect.String {
 			ex = yamlString(ex)

@@ -131,6 +131,7 @@ const (
 	kindPtrStruct              // an optional section (nil when absent)
 	kindStructList             // a list of sections
 	kindScalarList             // a list of scalars
+	kindMap                    // a mapping of string values (Values)
 )
 
 func kindOf(t reflect.Type) kind {
@@ -143,6 +144,8 @@ func kindOf(t reflect.Type) kind {
 		return kindStructList
 	case t.Kind() == reflect.Slice:
 		return kindScalarList
+	case t.Kind() == reflect.Map:
+		return kindMap
 	}
 	return kindScalar
 }

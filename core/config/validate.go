@@ -32,6 +32,8 @@ func (c *Config) Validate() error {
 	v.apiKeys(c)
 	v.retry(c)
 	v.templates(c)
+	v.connectors(c)
+	v.escalation(c)
 	v.flows(c)
 	return v.err()
 }
@@ -61,6 +63,8 @@ func (v *validator) fields(path string, rv reflect.Value) {
 			for i := range fv.Len() {
 				v.leaf(&f, fmt.Sprintf("%s[%d]", p, i), fv.Index(i))
 			}
+		case kindMap:
+			// Free-form values: their owner (a connector's spec) checks them.
 		default:
 			v.leaf(&f, p, fv)
 		}
@@ -217,11 +221,14 @@ func (v *validator) flows(c *Config) {
 		} else {
 			seen[f.Name] = i
 		}
-		switch {
-		case f.Template != nil && f.Text != "":
-			v.add(p, nil, nil, "set exactly one of template and text, not both")
-		case f.Template == nil && f.Text == "":
-			v.add(p, nil, ErrRequired, "set one of template or text")
+		switch n := countTrue(f.Template != nil, f.Text != "", f.Action.Name != ""); {
+		case n > 1:
+			v.add(p, nil, nil, "set exactly one of template, text and action, not more")
+		case n == 0:
+			v.add(p, nil, ErrRequired, "set one of template, text or action")
+		}
+		if f.Action.Name != "" {
+			v.flowAction(p+".action", f.Action, c)
 		}
 		for _, m := range placeholderRE.FindAllStringSubmatch(f.Text, -1) {
 			if !eventPathRE.MatchString(m[1]) {

@@ -143,8 +143,8 @@ func TestValidate(t *testing.T) {
 				{Path: "flows[2].on.type", Value: "", Msg: "required"},
 				{Path: "flows[1].name", Value: "order_shipped", Msg: `duplicate flow name "order_shipped" (also flows[0])`},
 				{Path: "flows[1].text", Value: "Hi {{contact.name}}, {{order}}", Msg: "placeholder {{order}} is not an event path: use contact.<field>, data.<field>, id, type, source or occurred_at"},
-				{Path: "flows[2]", Msg: "set exactly one of template and text, not both"},
-				{Path: "flows[3]", Msg: "set one of template or text"},
+				{Path: "flows[2]", Msg: "set exactly one of template, text and action, not more"},
+				{Path: "flows[3]", Msg: "set one of template, text or action"},
 			},
 		},
 	}

@@ -133,10 +133,6 @@ func (s *Store) CreateTx(ctx context.Context, tx *store.Tx, m NewMessage) (id st
 		}
 		return id, false, nil
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO message_statuses(message_id, status, source, at, recorded_at) VALUES (?,?,?,?,?)`,
-		id, StateAccepted, "parley", now, now); err != nil {
-		return "", false, fmt.Errorf("create message: history: %w", err)
-	}
 	return id, true, nil
 }
 
@@ -188,6 +184,7 @@ func (s *Store) Get(ctx context.Context, id string) (*Message, error) {
 		return nil, fmt.Errorf("get message %q history: %w", id, err)
 	}
 	defer rows.Close()
+	m.History = []StatusEntry{{Status: StateAccepted, Source: "parley", At: m.CreatedAt, RecordedAt: m.CreatedAt}}
 	for rows.Next() {
 		var e StatusEntry
 		var at, rec int64
@@ -234,14 +231,14 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Message, string, error) {
 		args = append(args, f.Status)
 	}
 	if f.Before != "" {
-		where = append(where, "(created_at, id) < (SELECT created_at, id FROM messages WHERE id = ?)")
+		where = append(where, "id < ?")
 		args = append(args, f.Before)
 	}
 	q := `SELECT ` + messageColumns + ` FROM messages`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY created_at DESC, id DESC LIMIT ?"
+	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, f.Limit+1)
 	rows, err := s.db.Reader().QueryContext(ctx, q, args...)
 	if err != nil {

@@ -50,9 +50,9 @@ type Config struct {
 	Retry        config.Retry
 	LeaseTimeout time.Duration
 	BatchSize    int
-	// FlowWorkers is how many events are routed concurrently; default 8.
+	// FlowWorkers is how many events are routed concurrently; default 256.
 	FlowWorkers int
-	// SendWorkers is how many messages are sent concurrently; default 32.
+	// SendWorkers is how many messages are sent concurrently; default 256.
 	SendWorkers int
 	// WebhookWorkers is how many webhook bodies are applied concurrently; default 4.
 	WebhookWorkers int
@@ -68,10 +68,10 @@ type Pipeline struct {
 // New declares the data path. Nothing runs until Run.
 func New(db *store.DB, cfg Config, st Stages) (*Pipeline, error) {
 	if cfg.FlowWorkers <= 0 {
-		cfg.FlowWorkers = 8
+		cfg.FlowWorkers = 256
 	}
 	if cfg.SendWorkers <= 0 {
-		cfg.SendWorkers = 32
+		cfg.SendWorkers = 256
 	}
 	if cfg.WebhookWorkers <= 0 {
 		cfg.WebhookWorkers = 4
@@ -115,34 +115,35 @@ func New(db *store.DB, cfg Config, st Stages) (*Pipeline, error) {
 	)
 
 	// The stages, in the order an event travels.
-	// Each stage runs several subscribers of one consumer group; each claims
-	// at most batch messages at a time and handles them in order, so small
-	// batches spread a backlog over the workers.
+	// Each stage has one subscriber that claims a batch of messages in one
+	// transaction and hands out up to `inFlight` of them at once; the
+	// router runs each in its own goroutine. The stages do not depend on
+	// order (every handler is idempotent and order-independent), so
+	// concurrency is safe, and few large claims keep the single SQLite
+	// writer free for the handlers' own writes.
 	routes := []struct {
-		name    string
-		topic   string
-		workers int
-		batch   int
-		handler message.NoPublishHandlerFunc
+		name     string
+		topic    string
+		inFlight int
+		handler  message.NoPublishHandlerFunc
 	}{
-		{"flows", TopicEvents, cfg.FlowWorkers, cfg.BatchSize, st.Flows},
-		{"send", TopicOutbox, cfg.SendWorkers, 4, st.Send},
-		{"webhook", TopicWebhooks, cfg.WebhookWorkers, 1, st.Webhook},
+		{"flows", TopicEvents, cfg.FlowWorkers, st.Flows},
+		{"send", TopicOutbox, cfg.SendWorkers, st.Send},
+		{"webhook", TopicWebhooks, cfg.WebhookWorkers, st.Webhook},
 	}
 	for _, r := range routes {
-		for i := 0; i < r.workers; i++ {
-			sub, err := pubsub.NewSubscriber(db, pubsub.Config{
-				ConsumerGroup: r.name,
-				BatchSize:     r.batch,
-				LeaseTimeout:  cfg.LeaseTimeout,
-				Logger:        logger,
-			})
-			if err != nil {
-				return nil, fmt.Errorf("pipeline: subscriber for %s: %w", r.topic, err)
-			}
-			p.subs = append(p.subs, sub)
-			router.AddNoPublisherHandler(fmt.Sprintf("%s-%d", r.name, i), r.topic, sub, r.handler)
+		sub, err := pubsub.NewSubscriber(db, pubsub.Config{
+			ConsumerGroup: r.name,
+			BatchSize:     max(cfg.BatchSize, r.inFlight),
+			MaxInFlight:   r.inFlight,
+			LeaseTimeout:  cfg.LeaseTimeout,
+			Logger:        logger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: subscriber for %s: %w", r.topic, err)
 		}
+		p.subs = append(p.subs, sub)
+		router.AddNoPublisherHandler(r.name, r.topic, sub, r.handler)
 	}
 	return p, nil
 }

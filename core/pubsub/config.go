@@ -41,6 +41,14 @@ type Config struct {
 	// negative value redelivers at once.
 	NackDelay time.Duration
 
+	// MaxInFlight is how many messages of its batch a subscriber hands out
+	// before the first of them is acked. 1 (the default) hands them out one
+	// at a time, in order. More lets a Watermill router, which runs each
+	// message it receives in its own goroutine, handle that many at once;
+	// the order of the topic is then not kept, and acks are written up to
+	// the oldest message not acked yet (a crash redelivers the rest).
+	MaxInFlight int
+
 	// Logger receives the errors a subscriber cannot return, such as a
 	// failed claim while polling. Default watermill.NopLogger.
 	Logger watermill.LoggerAdapter
@@ -80,6 +88,9 @@ func (c Config) withDefaults() Config {
 	if c.NackDelay < 0 {
 		c.NackDelay = 0
 	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = 1
+	}
 	if c.Logger == nil {
 		c.Logger = watermill.NopLogger{}
 	}
@@ -94,6 +105,9 @@ func (c Config) validate() error {
 	}
 	if c.LeaseTimeout < time.Second {
 		errs = append(errs, &ConfigError{Field: "LeaseTimeout", Value: c.LeaseTimeout, Reason: "must be at least 1s"})
+	}
+	if c.MaxInFlight < 1 || c.MaxInFlight > maxBatchSize {
+		errs = append(errs, &ConfigError{Field: "MaxInFlight", Value: c.MaxInFlight, Reason: "must be between 1 and 1000"})
 	}
 	if c.PollInterval < 0 {
 		errs = append(errs, &ConfigError{Field: "PollInterval", Value: c.PollInterval, Reason: "must not be negative"})

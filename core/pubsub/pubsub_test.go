@@ -527,3 +527,54 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxInFlight: with MaxInFlight n, n messages are handed out before any
+// is acked, acks may come in any order, and every message is delivered.
+func TestMaxInFlight(t *testing.T) {
+	t.Parallel()
+	db := openDB(t, store.Config{})
+	pub, sub := newPubSub(t, db, Config{BatchSize: 50, MaxInFlight: 10})
+	defer sub.Close()
+	var sent []*message.Message
+	for i := range 30 {
+		sent = append(sent, message.NewMessage(fmt.Sprintf("m%02d", i), nil))
+	}
+	if err := pub.Publish("inflight", sent...); err != nil {
+		t.Fatal(err)
+	}
+	out := subscribe(t, sub, "inflight")
+	seen := map[string]bool{}
+	for round := 0; len(seen) < 30; round++ {
+		var held []*message.Message
+		for range 10 { // ten arrive with none acked
+			held = append(held, next(t, out))
+		}
+		select {
+		case m := <-out:
+			t.Fatalf("round %d: an eleventh message %s arrived before any ack", round, m.UUID)
+		case <-time.After(50 * time.Millisecond):
+		}
+		for i := len(held) - 1; i >= 0; i-- { // ack newest first
+			seen[held[i].UUID] = true
+			held[i].Ack()
+		}
+	}
+	if len(seen) != 30 {
+		t.Fatalf("got %d distinct messages, want 30", len(seen))
+	}
+	// Every ack reaches the store: the acked messages are deleted.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var left int
+		if err := db.Reader().QueryRow(`SELECT count(*) FROM pubsub_messages WHERE topic = 'inflight'`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d acked messages still stored", left)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -212,22 +212,53 @@ func (c *consumer) claim(ctx context.Context, done *lease) (*lease, error) {
 	return l, nil
 }
 
-// handle sends the messages of l one at a time, each after the previous one
-// was acked. It reports whether ctx was cancelled before the end.
+// handle sends the messages of l, up to MaxInFlight of them unacked at a
+// time (one at a time, in order, by default), redelivering a nacked one
+// after NackDelay. It returns once every message is acked, and reports
+// whether ctx was cancelled before that.
 func (c *consumer) handle(ctx context.Context, l *lease) (interrupted bool) {
+	type result struct {
+		i   int
+		out outcome
+	}
+	results := make(chan result, len(l.msgs)) // one goroutine per message at a time
+	done := make([]bool, len(l.msgs))
+	inFlight, next := 0, l.acked
+	send := func(i int, delay time.Duration) {
+		inFlight++
+		go func() {
+			if delay > 0 && !sleep(ctx, delay) {
+				results <- result{i, stopped}
+				return
+			}
+			results <- result{i, c.deliver(ctx, l.msgs[i])}
+		}()
+	}
 	renewAt := time.Now().Add(c.cfg.LeaseTimeout / 3)
 	for l.acked < len(l.msgs) {
 		if time.Now().After(renewAt) {
 			c.renew(ctx, l)
 			renewAt = time.Now().Add(c.cfg.LeaseTimeout / 3)
 		}
-		switch c.deliver(ctx, l.msgs[l.acked]) {
+		for inFlight < c.cfg.MaxInFlight && next < len(l.msgs) {
+			send(next, 0)
+			next++
+		}
+		var r result
+		select {
+		case r = <-results:
+		case <-time.After(time.Until(renewAt)):
+			continue
+		}
+		inFlight--
+		switch r.out {
 		case acked:
-			l.acked++
-		case nacked:
-			if !sleep(ctx, c.cfg.NackDelay) {
-				return true
+			done[r.i] = true
+			for l.acked < len(l.msgs) && done[l.acked] {
+				l.acked++
 			}
+		case nacked:
+			send(r.i, c.cfg.NackDelay)
 		case stopped:
 			return true
 		}

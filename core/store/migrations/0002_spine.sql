@@ -13,11 +13,11 @@ CREATE TABLE events (
     body          BLOB NOT NULL,               -- the raw request body
     response_code INTEGER NOT NULL,
     response      BLOB NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 -- messages are outbound WhatsApp messages, one row each, whatever created them.
 CREATE TABLE messages (
-    id          TEXT PRIMARY KEY,              -- msg_<ulid>
+    id          TEXT PRIMARY KEY,              -- msg_<ulid>: sorts by creation time
     event_id    TEXT REFERENCES events(id),
     dedupe_key  TEXT UNIQUE,                   -- flow + event + recipient + step; NULL for direct sends without a key
     flow        TEXT NOT NULL DEFAULT '',
@@ -35,13 +35,14 @@ CREATE TABLE messages (
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL,
     submitted_at INTEGER                       -- when the Cloud API accepted it
-) STRICT;
-CREATE INDEX messages_by_created ON messages(created_at DESC, id DESC);
-CREATE INDEX messages_by_event ON messages(event_id, created_at DESC);
-CREATE INDEX messages_by_status ON messages(status, created_at DESC);
+) STRICT, WITHOUT ROWID;
+-- Newest first is ORDER BY id DESC (ids are ULIDs), so no time index.
+CREATE INDEX messages_by_event ON messages(event_id, id);
+CREATE INDEX messages_by_status ON messages(status, id);
 
 -- message_statuses is each message's status history, one row per status
--- seen (duplicates from the platform collapse on the UNIQUE constraint).
+-- seen (duplicates from the platform collapse on the primary key). The
+-- initial "accepted" is messages.created_at and has no row.
 CREATE TABLE message_statuses (
     message_id  TEXT NOT NULL REFERENCES messages(id),
     status      TEXT NOT NULL,
