@@ -25,7 +25,7 @@ test-race:
 
 ## test-pubsub-full: Watermill's whole universal Pub/Sub suite against the SQLite Pub/Sub
 test-pubsub-full:
-	PARLEY_PUBSUB_FULL=1 $(GO) test -count=1 -timeout 30m -run 'TestPubSub' -v ./core/pubsub/ 2>&1 | tail -40
+	PARLEY_PUBSUB_FULL=1 $(GO) test -count=1 -timeout 30m -run 'TestUniversalSuite' -v ./core/pubsub/ 2>&1 | tail -40
 
 ## bench: drive the real binary over HTTP (load generator), then the Go micro-benchmarks
 bench: build

@@ -408,6 +408,49 @@ func TestSandboxRefusesBadInput(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM events`).Scan(&events); err != nil || events != 1 {
 		t.Errorf("events stored = %d, %v; want only the valid one", events, err)
 	}
+
+	// A valid event whose phone cannot be used is accepted, then
+	// dead-lettered with a reason naming the field; nothing is sent.
+	r = do(t, "POST", s.url+"/v1/events", s.key, shippedEvent("B-4", "555-1234"), nil)
+	if r.code != http.StatusAccepted {
+		t.Fatalf("event with a local phone: %d %s", r.code, r.body)
+	}
+	var reason string
+	eventually(t, 10*time.Second, "the event's dead letter", func() bool {
+		return db.QueryRow(`SELECT reason FROM dead_letters WHERE topic = 'events' ORDER BY id DESC LIMIT 1`).Scan(&reason) == nil
+	})
+	if !strings.Contains(reason, "contact.phone") || !strings.Contains(reason, "555-1234") {
+		t.Errorf("dead letter reason %q does not name contact.phone and its value", reason)
+	}
+
+	// A correctly signed webhook that is not valid JSON is acknowledged
+	// (it is stored raw), then dead-lettered with the parser's reason.
+	var secrets struct {
+		AppSecret string `json:"app_secret"`
+	}
+	raw, err := os.ReadFile(filepath.Join(s.data, "sandbox.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &secrets); err != nil {
+		t.Fatal(err)
+	}
+	broken := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"statuses":[{"id":"wamid.x","status":"sent","timestamp":"not-a-time"}]}}]}]}`)
+	res = do(t, "POST", s.url+"/webhooks/whatsapp", "", broken, map[string]string{"X-Hub-Signature-256": whatsapp.Sign(secrets.AppSecret, broken)})
+	if res.code != http.StatusOK {
+		t.Fatalf("signed but unparseable webhook: %d %s; want 200 (stored)", res.code, res.body)
+	}
+	var state, why string
+	eventually(t, 10*time.Second, "the webhook to be dead-lettered", func() bool {
+		return db.QueryRow(`SELECT state, COALESCE(reason,'') FROM webhook_inbox WHERE body = ?`, broken).Scan(&state, &why) == nil && state == "dead"
+	})
+	if !strings.Contains(why, "timestamp") {
+		t.Errorf("webhook dead with reason %q; want it to name the timestamp", why)
+	}
+	var letters int
+	if err := db.QueryRow(`SELECT count(*) FROM dead_letters WHERE topic = 'webhooks.whatsapp'`).Scan(&letters); err != nil || letters != 1 {
+		t.Errorf("webhook dead letters = %d, %v; want 1", letters, err)
+	}
 }
 
 func freePort(t *testing.T) string {
