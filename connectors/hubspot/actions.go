@@ -1,6 +1,8 @@
 package hubspot
 
 import (
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -67,7 +69,7 @@ func (c *Connector) lookupContact(ctx context.Context, st *state, req sdk.Action
 	if err != nil {
 		return sdk.ActionResult{}, err
 	}
-	results, total, err := st.api.searchByPhone(ctx, phoneRenderings(phone))
+	results, total, err := st.api.searchByPhone(ctx, sdkphone.Renderings(phone))
 	if err != nil {
 		return sdk.ActionResult{}, fmt.Errorf("%s: %w", req.Action, err)
 	}
@@ -122,7 +124,7 @@ func (c *Connector) addNote(ctx context.Context, st *state, req sdk.ActionReques
 		if err != nil {
 			return sdk.ActionResult{}, err
 		}
-		results, _, err := st.api.searchByPhone(ctx, phoneRenderings(phone))
+		results, _, err := st.api.searchByPhone(ctx, sdkphone.Renderings(phone))
 		if err != nil {
 			return sdk.ActionResult{}, fmt.Errorf("%s: find contact: %w", req.Action, err)
 		}
@@ -168,7 +170,7 @@ func inputPhone(req sdk.ActionRequest, region string) (string, error) {
 	if raw == "" {
 		return "", fmt.Errorf("%w: %s: input \"phone\" is required", sdk.ErrBadRequest, req.Action)
 	}
-	e164, err := normalizePhone(raw, region)
+	e164, err := sdkphone.Normalize(raw, region)
 	if err != nil {
 		return "", fmt.Errorf("%w: %s: input \"phone\" %q: %v", sdk.ErrBadRequest, req.Action, raw, err)
 	}

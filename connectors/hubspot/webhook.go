@@ -1,6 +1,8 @@
 package hubspot
 
 import (
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -212,15 +214,15 @@ func contactOf(obj *crmObject, region string) (sdk.Contact, error) {
 		Locale:     strings.TrimSpace(p["hs_language"]),
 		ExternalID: obj.ID,
 	}
-	phone, err := pickPhone(region,
-		phoneCandidate{"mobilephone", p["mobilephone"], ""},
-		phoneCandidate{"phone", p["phone"], ""},
+	phone, err := sdkphone.Pick(region,
+		sdkphone.Candidate{Field: "mobilephone", Raw: p["mobilephone"], Region: ""},
+		sdkphone.Candidate{Field: "phone", Raw: p["phone"], Region: ""},
 	)
-	var pe *phoneError
+	var pe *sdkphone.Error
 	switch {
 	case err == nil:
 		c.Phone = phone
-	case errors.As(err, &pe) && len(pe.tried) == 0:
+	case errors.As(err, &pe) && len(pe.Tried) == 0:
 		// No phone at all: the event is still a CRM change worth having.
 	default:
 		return sdk.Contact{}, err

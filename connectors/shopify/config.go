@@ -1,6 +1,8 @@
 package shopify
 
 import (
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
+
 	"errors"
 	"fmt"
 	"strconv"
@@ -85,7 +87,7 @@ func parseConfig(c sdk.Config) (*config, error) {
 		cfg.secrets = append(cfg.secrets, []byte(prev))
 	}
 	if r := strings.TrimSpace(c.Get(keyDefaultRegion)); r != "" {
-		if !validRegion(r) {
+		if !sdkphone.ValidRegion(r) {
 			errs = append(errs, &sdk.ConfigError{Field: keyDefaultRegion, Problem: fmt.Sprintf("unknown region %q (want an ISO 3166-1 alpha-2 code such as \"US\")", r)})
 		}
 		cfg.defaultRegion = strings.ToUpper(r)

@@ -1,6 +1,8 @@
 package shopify
 
 import (
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
+
 	"fmt"
 	"strings"
 
@@ -71,12 +73,12 @@ func (m mapper) order(res *sdk.WebhookResult, o *order) {
 func (m mapper) fulfillment(res *sdk.WebhookResult, f *fulfillment) {
 	id := m.d.eventIDFor(f.ID.String())
 	var c sdk.Contact
-	var cands []phoneCandidate
+	var cands []sdkphone.Candidate
 	if dst := f.Destination; dst != nil {
-		cands = append(cands, phoneCandidate{"destination.phone", dst.Phone, dst.CountryCode})
+		cands = append(cands, sdkphone.Candidate{Field: "destination.phone", Raw: dst.Phone, Region: dst.CountryCode})
 		c.Name = firstNonEmpty(personName(dst.FirstName, dst.LastName), dst.Name)
 	}
-	phone, err := pickPhone(m.cfg.defaultRegion, cands...)
+	phone, err := sdkphone.Pick(m.cfg.defaultRegion, cands...)
 	if err != nil {
 		m.skip(res, id, "fulfillment %s: %v", f.ID, err)
 		return
@@ -139,7 +141,7 @@ func (m mapper) checkoutEvent(res *sdk.WebhookResult, co *checkout) (sdk.Event, 
 // consent Shopify added in API 2026-07).
 func (m mapper) consent(res *sdk.WebhookResult, cu *consentUpdate) {
 	base := m.d.eventIDFor(cu.ID.String())
-	phone, err := pickPhone(m.cfg.defaultRegion, phoneCandidate{"phone", cu.Phone, ""})
+	phone, err := sdkphone.Pick(m.cfg.defaultRegion, sdkphone.Candidate{Field: "phone", Raw: cu.Phone})
 	if err != nil {
 		m.skip(res, base, "customer %s consent: %v", cu.ID, err)
 		return
@@ -192,20 +194,20 @@ func (m mapper) contact(phone, email, locale string, cu *customer, billing, ship
 		def = cu.DefaultAddress
 	}
 	buyerRegion := firstNonEmpty(country(billing), country(shipping), country(def))
-	cands := []phoneCandidate{{"phone", phone, buyerRegion}}
+	cands := []sdkphone.Candidate{{Field: "phone", Raw: phone, Region: buyerRegion}}
 	if cu != nil {
-		cands = append(cands, phoneCandidate{"customer.phone", cu.Phone, buyerRegion})
+		cands = append(cands, sdkphone.Candidate{Field: "customer.phone", Raw: cu.Phone, Region: buyerRegion})
 	}
 	if shipping != nil {
-		cands = append(cands, phoneCandidate{"shipping_address.phone", shipping.Phone, shipping.CountryCode})
+		cands = append(cands, sdkphone.Candidate{Field: "shipping_address.phone", Raw: shipping.Phone, Region: shipping.CountryCode})
 	}
 	if billing != nil {
-		cands = append(cands, phoneCandidate{"billing_address.phone", billing.Phone, billing.CountryCode})
+		cands = append(cands, sdkphone.Candidate{Field: "billing_address.phone", Raw: billing.Phone, Region: billing.CountryCode})
 	}
 	if def != nil {
-		cands = append(cands, phoneCandidate{"customer.default_address.phone", def.Phone, def.CountryCode})
+		cands = append(cands, sdkphone.Candidate{Field: "customer.default_address.phone", Raw: def.Phone, Region: def.CountryCode})
 	}
-	e164, err := pickPhone(m.cfg.defaultRegion, cands...)
+	e164, err := sdkphone.Pick(m.cfg.defaultRegion, cands...)
 	if err != nil {
 		return sdk.Contact{}, err
 	}

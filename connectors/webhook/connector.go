@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -13,8 +15,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/nyaruka/phonenumbers"
 
 	"github.com/parley-hub/parley/sdk"
 )
@@ -91,7 +91,7 @@ func (c *Connector) HandleWebhook(_ context.Context, req sdk.WebhookRequest) (sd
 		}
 	}
 	if ev.Contact.Phone != "" {
-		phone, err := normalizePhone(ev.Contact.Phone, cfg.defaultRegion)
+		phone, err := sdkphone.Normalize(ev.Contact.Phone, cfg.defaultRegion)
 		if err != nil {
 			res.Skipped = []sdk.Skip{{ID: ev.ID, Reason: fmt.Sprintf("%s %q: %v", cfg.phonePath, ev.Contact.Phone, err)}}
 			return res, nil
@@ -166,28 +166,4 @@ func parseTime(s string) (time.Time, error) {
 		return time.Unix(n, 0).UTC(), nil
 	}
 	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor Unix seconds", s)
-}
-
-// normalizePhone returns raw in E.164. A number without a country code is
-// read in region; with no region it is refused, never guessed.
-func normalizePhone(raw, region string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if rest, ok := strings.CutPrefix(raw, "00"); ok {
-		raw = "+" + rest
-	}
-	if !strings.HasPrefix(raw, "+") {
-		if region == "" {
-			return "", errors.New("no country code and no default_region configured")
-		}
-	} else {
-		region = "ZZ" // the number carries its country code
-	}
-	num, err := phonenumbers.Parse(raw, region)
-	if err != nil {
-		return "", err
-	}
-	if !phonenumbers.IsValidNumber(num) {
-		return "", errors.New("not a valid phone number")
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
 }

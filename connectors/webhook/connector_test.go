@@ -248,7 +248,7 @@ func TestMapping(t *testing.T) {
 			body: `{"id":"2","phone":"555-555-SHIP"}`,
 			want: sdk.WebhookResult{
 				DedupeKey: "webhook:2",
-				Skipped:   []sdk.Skip{{ID: "2", Reason: `phone "555-555-SHIP": no country code and no default_region configured`}},
+				Skipped:   []sdk.Skip{{ID: "2", Reason: `phone "555-555-SHIP": contains letters`}},
 			},
 		},
 		{name: "type path missing", cfg: sdk.Config{keyTypePath: "kind"}, body: `{"a":1}`, wantBad: true},

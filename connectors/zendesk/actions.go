@@ -1,6 +1,8 @@
 package zendesk
 
 import (
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -102,7 +104,7 @@ func (c *Connector) createTicket(ctx context.Context, st *state, in inputs) (map
 	phone := ""
 	if rawPhone != "" {
 		var err error
-		if phone, err = normalizePhone(rawPhone, st.cfg.defaultRegion); err != nil {
+		if phone, err = sdkphone.Normalize(rawPhone, st.cfg.defaultRegion); err != nil {
 			in.fail("input \"requester_phone\" %q: %v", rawPhone, err)
 		}
 	}

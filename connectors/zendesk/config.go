@@ -1,6 +1,8 @@
 package zendesk
 
 import (
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
+
 	"errors"
 	"fmt"
 	"net/url"
@@ -154,7 +156,7 @@ func parseConfig(c sdk.Config) (*config, error) {
 		}
 	}
 	if r := strings.TrimSpace(c.Get(keyDefaultRegion)); r != "" {
-		if !validRegion(r) {
+		if !sdkphone.ValidRegion(r) {
 			bad(keyDefaultRegion, "unknown region %q (want an ISO 3166-1 alpha-2 code such as \"BR\")", r)
 		}
 		cfg.defaultRegion = strings.ToUpper(r)

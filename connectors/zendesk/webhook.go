@@ -1,6 +1,8 @@
 package zendesk
 
 import (
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -334,7 +336,7 @@ func triggerEvent(st *state, tb *triggerBody, req sdk.WebhookRequest, now time.T
 // connector emits is something Parley would tell the requester on
 // WhatsApp, and Zendesk users usually have no phone.
 func contactOf(region, id, name, email, phone, locale string) (sdk.Contact, error) {
-	e164, err := pickPhone(region, phoneCandidate{"phone", phone, ""})
+	e164, err := sdkphone.Pick(region, sdkphone.Candidate{Field: "phone", Raw: phone})
 	if err != nil {
 		return sdk.Contact{}, err
 	}

@@ -1,4 +1,4 @@
-package shopify
+package phone
 
 import (
 	"strings"
@@ -26,32 +26,32 @@ func TestNormalizePhone(t *testing.T) {
 		{"n/a", "US", "", "contains letters"},
 	}
 	for _, tc := range cases {
-		got, err := normalizePhone(tc.raw, tc.region)
+		got, err := Normalize(tc.raw, tc.region)
 		switch {
 		case tc.wantErr == "" && (err != nil || got != tc.want):
-			t.Errorf("normalizePhone(%q, %q) = %q, %v; want %q", tc.raw, tc.region, got, err, tc.want)
+			t.Errorf("Normalize(%q, %q) = %q, %v; want %q", tc.raw, tc.region, got, err, tc.want)
 		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
-			t.Errorf("normalizePhone(%q, %q) = %q, %v; want an error containing %q", tc.raw, tc.region, got, err, tc.wantErr)
+			t.Errorf("Normalize(%q, %q) = %q, %v; want an error containing %q", tc.raw, tc.region, got, err, tc.wantErr)
 		}
 	}
 }
 
 func TestPickPhone(t *testing.T) {
 	t.Parallel()
-	got, err := pickPhone("US",
-		phoneCandidate{"phone", "", ""},
-		phoneCandidate{"customer.phone", "555-555-SHIP", ""},
-		phoneCandidate{"shipping_address.phone", "07911 123456", "GB"},
-		phoneCandidate{"billing_address.phone", "(650) 555-1234", ""},
+	got, err := Pick("US",
+		Candidate{"phone", "", ""},
+		Candidate{"customer.phone", "555-555-SHIP", ""},
+		Candidate{"shipping_address.phone", "07911 123456", "GB"},
+		Candidate{"billing_address.phone", "(650) 555-1234", ""},
 	)
 	if err != nil || got != "+447911123456" {
 		t.Errorf("pickPhone = %q, %v; want the first that parses, read in its own region", got, err)
 	}
-	_, err = pickPhone("", phoneCandidate{"phone", "(650) 555-1234", ""})
+	_, err = Pick("", Candidate{"phone", "(650) 555-1234", ""})
 	if err == nil || !strings.Contains(err.Error(), `phone "(650) 555-1234": national number and no region`) {
 		t.Errorf("no region: got %v", err)
 	}
-	if _, err := pickPhone("US"); err == nil || err.Error() != "no phone number given" {
+	if _, err := Pick("US"); err == nil || err.Error() != "no phone number given" {
 		t.Errorf("no candidates: got %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package hubspot
+package phone
 
 import (
 	"slices"
@@ -13,8 +13,8 @@ func TestPhoneRenderings(t *testing.T) {
 		"+447911123456":  {"+447911123456", "+44 7911 123456", "07911 123456", "447911123456"},
 	}
 	for in, want := range cases {
-		if got := phoneRenderings(in); !slices.Equal(got, want) {
-			t.Errorf("phoneRenderings(%q) = %q, want %q", in, got, want)
+		if got := Renderings(in); !slices.Equal(got, want) {
+			t.Errorf("Renderings(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
