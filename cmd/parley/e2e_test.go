@@ -159,7 +159,7 @@ type sandbox struct {
 func startSandbox(t *testing.T) *sandbox {
 	t.Helper()
 	data := t.TempDir()
-	p := start(t, nil, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	p := start(t, []string{"PARLEY_EMULATOR__ADDR=127.0.0.1:0"}, "serve", "--data", data, "--addr", "127.0.0.1:0")
 	s := &sandbox{proc: p, data: data}
 	s.url = strings.TrimSuffix(p.waitLine(t, "API:"), "/v1/")
 	s.key = p.waitLine(t, "API key:")
