@@ -53,6 +53,10 @@ type options struct {
 	drain       time.Duration
 	sync        string
 	pprof       string
+	scenario    string
+	keep        bool
+	messages    int
+	batch       int
 }
 
 func run(ctx context.Context, args []string) error {
@@ -67,26 +71,49 @@ func run(ctx context.Context, args []string) error {
 	fs.DurationVar(&o.drain, "drain", 60*time.Second, "how long to wait for the last messages to reach the emulator")
 	fs.StringVar(&o.sync, "synchronous", "FULL", "store.synchronous for Parley (FULL or NORMAL)")
 	fs.StringVar(&o.pprof, "pprof", "", "server.pprof_addr for Parley, to profile it during the run")
+	fs.BoolVar(&o.keep, "keep", false, "keep Parley's data directory (printed) after the run")
+	fs.StringVar(&o.scenario, "scenario", "send", "send: the send path; statuses: status webhooks applied")
+	fs.IntVar(&o.messages, "messages", 20000, "statuses scenario: messages whose statuses are posted")
+	fs.IntVar(&o.batch, "batch", 1000, "statuses scenario: statuses per webhook POST")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.scenario == "statuses" {
+		res, err := measureStatuses(ctx, o, o.messages, o.batch)
+		if err != nil {
+			return err
+		}
+		return writeResult(o.out, res, nil, res.summary())
+	}
+	if o.scenario != "send" {
+		return fmt.Errorf("-scenario: want send or statuses, got %q", o.scenario)
 	}
 	res, err := measure(ctx, o)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+	return writeResult(o.out, res, plot(res), res.summary())
+}
+
+// writeResult writes the JSON result (and the SVG plot beside it, if any)
+// and prints the summary.
+func writeResult(out string, res any, svg []byte, summary string) error {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
 	b, _ := json.MarshalIndent(res, "", "  ")
-	if err := os.WriteFile(o.out, b, 0o644); err != nil {
+	if err := os.WriteFile(out, b, 0o644); err != nil {
 		return err
 	}
-	svg := strings.TrimSuffix(o.out, filepath.Ext(o.out)) + ".svg"
-	if err := os.WriteFile(svg, plot(res), 0o644); err != nil {
-		return err
+	fmt.Print(summary)
+	fmt.Printf("result: %s\n", out)
+	if svg != nil {
+		name := strings.TrimSuffix(out, filepath.Ext(out)) + ".svg"
+		if err := os.WriteFile(name, svg, 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("plot:   %s\n", name)
 	}
-	fmt.Print(res.summary())
-	fmt.Printf("result: %s\nplot:   %s\n", o.out, svg)
 	return nil
 }
 
@@ -179,40 +206,57 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func measure(ctx context.Context, o options) (*Result, error) {
+// appSecret signs the webhooks between the emulator (or this program) and Parley.
+const appSecret = "load-secret"
+
+// env is a running Parley process and the in-process emulator it sends to.
+type env struct {
+	emu     *emulator.Emulator
+	emuSrv  *http.Server
+	cmd     *exec.Cmd
+	base    string
+	client  *http.Client
+	dataDir string
+	dir     string
+	keep    bool
+}
+
+// startEnv starts the emulator (unlimited throughput, no pair limit, the
+// given delays) and Parley in production mode against it, on a fresh data
+// directory, and waits until Parley is ready. observe, if set, wraps the
+// emulator's handler.
+func startEnv(ctx context.Context, o options, ecfg emulator.Config, observe ...func(http.Handler) http.Handler) (*env, error) {
 	dir, err := os.MkdirTemp("", "parley-load")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	e := &env{dir: dir, dataDir: filepath.Join(dir, "data"), keep: o.keep}
 	parleyAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	tr := &tracker{accepted: map[string]time.Time{}, received: map[string]time.Time{}}
-
-	// The emulator, in this process: unlimited throughput, no pair limit,
-	// statuses batched as Meta does.
-	emu, err := emulator.New(emulator.Config{
-		WebhookURL: "http://" + parleyAddr + "/webhooks/whatsapp", AppSecret: "load-secret", AccessToken: "load-token",
-		Throughput: emulator.Unlimited, PairLimit: emulator.PairLimit{Disabled: true},
-		StatusLatency: 10 * time.Millisecond, ReadAfter: 50 * time.Millisecond, WebhookConcurrency: 4,
-		MessageLogSize: 1000,
-	})
-	if err != nil {
+	ecfg.WebhookURL = "http://" + parleyAddr + "/webhooks/whatsapp"
+	ecfg.AppSecret, ecfg.AccessToken = appSecret, "load-token"
+	ecfg.Throughput, ecfg.PairLimit = emulator.Unlimited, emulator.PairLimit{Disabled: true}
+	if ecfg.WebhookConcurrency == 0 {
+		ecfg.WebhookConcurrency = 4
+	}
+	if e.emu, err = emulator.New(ecfg); err != nil {
 		return nil, err
 	}
 	emuLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	if err := emu.Start(ctx); err != nil {
+	if err := e.emu.Start(ctx); err != nil {
 		return nil, err
 	}
-	defer emu.Close()
-	emuSrv := &http.Server{Handler: tr.observe(emu.Handler())}
-	go emuSrv.Serve(emuLn)
-	defer emuSrv.Close()
+	h := e.emu.Handler()
+	for _, wrap := range observe {
+		h = wrap(h)
+	}
+	e.emuSrv = &http.Server{Handler: h}
+	go e.emuSrv.Serve(emuLn)
 
 	cfg := fmt.Sprintf(`mode: production
 data_dir: %s
@@ -223,33 +267,102 @@ whatsapp:
   base_url: http://%s
   phone_number_id: "%s"
   access_token: load-token
-  app_secret: load-secret
+  app_secret: %s
   verify_token: load-verify
 flows:
   - name: hello
     on: {type: order.shipped}
     to: contact.phone
     template: {name: hello_world, language: en_US}
-`, filepath.Join(dir, "data"), parleyAddr, o.pprof, o.sync, emuLn.Addr(), emulator.DefaultPhoneNumberID)
+`, e.dataDir, parleyAddr, o.pprof, o.sync, emuLn.Addr(), emulator.DefaultPhoneNumberID, appSecret)
 	cfgPath := filepath.Join(dir, "parley.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, o.binary, "serve", "--config", cfgPath)
-	cmd.Env = append(os.Environ(), "PARLEY_API_KEY=load-key")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	e.cmd = exec.CommandContext(ctx, o.binary, "serve", "--config", cfgPath)
+	e.cmd.Env = append(os.Environ(), "PARLEY_API_KEY=load-key")
+	e.cmd.Stderr = os.Stderr
+	if err := e.cmd.Start(); err != nil {
+		e.close()
 		return nil, fmt.Errorf("start %s: %w", o.binary, err)
 	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	}()
-	base := "http://" + parleyAddr
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2}, Timeout: 30 * time.Second}
-	if err := waitReady(ctx, client, base); err != nil {
+	e.base = "http://" + parleyAddr
+	e.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2}, Timeout: 30 * time.Second}
+	if err := waitReady(ctx, e.client, e.base); err != nil {
+		e.close()
 		return nil, err
 	}
+	return e, nil
+}
+
+func (e *env) close() {
+	if e.cmd != nil && e.cmd.Process != nil {
+		_ = e.cmd.Process.Signal(syscall.SIGTERM)
+		_ = e.cmd.Wait()
+	}
+	if e.emuSrv != nil {
+		e.emuSrv.Close()
+	}
+	if e.emu != nil {
+		e.emu.Close()
+	}
+	if e.keep {
+		fmt.Fprintln(os.Stderr, "kept", e.dir)
+		return
+	}
+	os.RemoveAll(e.dir)
+}
+
+// postEvent posts one order.shipped event for recipient to (digits).
+func (e *env) postEvent(ctx context.Context, n int64, to string) (int, error) {
+	body := fmt.Sprintf(`{"type":"order.shipped","source":"load","id":"%d","contact":{"phone":"+%s","name":"Load %d"},"data":{"n":%d}}`, n, to, n, n)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.base+"/v1/events", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer load-key")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// sendEvents posts n events with concurrency clients.
+func (e *env) sendEvents(ctx context.Context, n, concurrency int) error {
+	var seq atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := seq.Add(1)
+				if i > int64(n) {
+					return
+				}
+				if code, err := e.postEvent(ctx, i, fmt.Sprintf("1650%07d", i)); err != nil || code != http.StatusAccepted {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f > 0 {
+		return fmt.Errorf("%d of %d events were not accepted", f, n)
+	}
+	return nil
+}
+
+func measure(ctx context.Context, o options) (*Result, error) {
+	tr := &tracker{accepted: map[string]time.Time{}, received: map[string]time.Time{}}
+	e, err := startEnv(ctx, o, emulator.Config{StatusLatency: 10 * time.Millisecond, ReadAfter: 50 * time.Millisecond, MessageLogSize: 1000}, tr.observe)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	cmd := e.cmd
 
 	res := &Result{Scenario: "events → flows → send → emulator", TargetRate: o.rate, Concurrency: o.concurrency, Synchronous: o.sync, Started: time.Now().UTC()}
 	var rssMax atomic.Int64
@@ -290,20 +403,10 @@ flows:
 			for range jobs {
 				n := seq.Add(1)
 				to := fmt.Sprintf("1650%07d", n)
-				body := fmt.Sprintf(`{"type":"order.shipped","source":"load","id":"%d","contact":{"phone":"+%s","name":"Load %d"},"data":{"n":%d}}`, n, to, n, n)
 				t0 := time.Now()
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/events", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer load-key")
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+				code, err := e.postEvent(ctx, n, to)
 				t1 := time.Now()
-				if resp.StatusCode != http.StatusAccepted {
+				if err != nil || code != http.StatusAccepted {
 					errs.Add(1)
 					continue
 				}
@@ -400,7 +503,7 @@ flows:
 	}
 	res.SentPerSec = float64(res.Sent) / sentWindow
 	res.MaxRSSMB = float64(rssMax.Load()) / 1024
-	res.DBSizeMB = dbSize(filepath.Join(dir, "data")) / (1 << 20)
+	res.DBSizeMB = dbSize(e.dataDir) / (1 << 20)
 	last := int(sentWindow) + 1
 	for s := 0; s < last; s++ {
 		b := buckets[s]

@@ -63,6 +63,9 @@ type Message struct {
 	UpdatedAt   time.Time       `json:"updated_at"`
 	SubmittedAt *time.Time      `json:"submitted_at,omitempty"`
 	History     []StatusEntry   `json:"history,omitempty"`
+	// Decision is the policy gate's latest decision on the message (see
+	// core/policy), filled by the API.
+	Decision json.RawMessage `json:"decision,omitempty"`
 }
 
 // Error is why a message failed (or last failed an attempt).

@@ -28,6 +28,7 @@ type Sender struct {
 	store  *Store
 	client Client
 	log    *slog.Logger
+	guard  Guard // nil: no pacing
 }
 
 // NewSender returns the send stage.
@@ -45,7 +46,7 @@ func (s *Sender) Handle(msg *message.Message) error {
 	id := string(msg.Payload)
 	var status, wamid string
 	var body []byte
-	err := s.store.db.Reader().QueryRowContext(ctx, `SELECT status, COALESCE(wamid,''), request FROM messages WHERE id = ?`, id).Scan(&status, &wamid, &body)
+	err := s.store.db.ReadRow(ctx, `SELECT status, COALESCE(wamid,''), request FROM messages WHERE id = ?`, id).Scan(&status, &wamid, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return deadletter.Permanent(fmt.Errorf("send %s: %w", id, ErrNotFound))
 	}
@@ -59,9 +60,22 @@ func (s *Sender) Handle(msg *message.Message) error {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return deadletter.Permanent(fmt.Errorf("send %s: stored request: %w", id, err))
 	}
+	if s.guard != nil {
+		if err := s.guard.Wait(ctx, id, &req); err != nil {
+			return fmt.Errorf("send %s: pace: %w", id, err)
+		}
+	}
 	resp, err := s.client.Send(ctx, &req)
 	if err != nil {
+		if s.guard != nil {
+			if taken, gerr := s.guard.Failed(ctx, id, &req, err); gerr != nil || taken {
+				return gerr
+			}
+		}
 		return s.failed(ctx, id, err)
+	}
+	if s.guard != nil {
+		s.guard.Sent(id, &req)
 	}
 	if len(resp.Messages) == 0 || resp.Messages[0].ID == "" {
 		return fmt.Errorf("send %s: response carries no message id", id)

@@ -2,9 +2,7 @@ package delivery
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,43 +19,94 @@ type statusDetail struct {
 	Errors       []whatsapp.WebhookError `json:"errors,omitempty"`
 }
 
-// ApplyStatusesTx applies status webhooks inside tx. It is idempotent and
-// order-independent: a duplicate changes nothing, a status older than the
-// current one is kept in the history but does not move the message back
-// (whatsapp.Advance decides), and a status for a wamid Parley has not
-// recorded yet is parked until RecordSubmitted adopts it. Statuses of one
-// message are folded together, so a webhook batch costs one lookup and at
-// most one update per message, and one history insert per 200 statuses.
-func (s *Store) ApplyStatusesTx(ctx context.Context, tx *store.Tx, statuses []whatsapp.Status) error {
-	now := s.now().UnixMilli()
-	byWAMID := map[string][]whatsapp.Status{}
-	var order []string
+// StatusBatch is a webhook's statuses, grouped by message and with their
+// history rows encoded, ready for ApplyStatusesTx. Preparing it outside the
+// write transaction keeps that work off the single writer.
+type StatusBatch struct {
+	order   []string // wamids in first-seen order
+	byWAMID map[string][]preparedStatus
+}
+
+type preparedStatus struct {
+	st      whatsapp.Status
+	at      int64  // Meta's timestamp in Unix ms; 0 = unknown
+	detail  string // statusDetail as JSON
+	payload []byte // the status as JSON, for parking
+}
+
+// PrepareStatuses groups statuses by wamid and encodes what will be stored.
+func PrepareStatuses(statuses []whatsapp.Status) (*StatusBatch, error) {
+	b := &StatusBatch{byWAMID: map[string][]preparedStatus{}}
 	for _, st := range statuses {
-		if _, ok := byWAMID[st.ID]; !ok {
-			order = append(order, st.ID)
+		p := preparedStatus{st: st}
+		if sec, err := whatsapp.UnixString(st.Timestamp); err == nil {
+			p.at = time.Unix(sec, 0).UnixMilli()
 		}
-		byWAMID[st.ID] = append(byWAMID[st.ID], st)
+		d, err := json.Marshal(statusDetail{Pricing: st.Pricing, Conversation: st.Conversation, Errors: st.Errors})
+		if err != nil {
+			return nil, fmt.Errorf("status %s of %s: %w", st.Status, st.ID, err)
+		}
+		p.detail = string(d)
+		if p.payload, err = json.Marshal(st); err != nil {
+			return nil, fmt.Errorf("status %s of %s: %w", st.Status, st.ID, err)
+		}
+		if _, ok := b.byWAMID[st.ID]; !ok {
+			b.order = append(b.order, st.ID)
+		}
+		b.byWAMID[st.ID] = append(b.byWAMID[st.ID], p)
 	}
-	var history []any
-	var parked []any
-	for _, wamid := range order {
-		var id, cur string
-		var hasPricing bool
-		err := tx.QueryRow(ctx, `SELECT id, status, pricing IS NOT NULL FROM messages WHERE wamid = ?`, wamid).Scan(&id, &cur, &hasPricing)
-		if errors.Is(err, sql.ErrNoRows) {
-			for _, st := range byWAMID[wamid] {
-				payload, err := json.Marshal(st)
-				if err != nil {
-					return fmt.Errorf("park status for %s: %w", wamid, err)
-				}
-				parked = append(parked, wamid, st.Status, payload, now)
+	return b, nil
+}
+
+// ApplyStatusesTx applies a prepared batch of status webhooks inside tx. It
+// is idempotent and order-independent: a duplicate changes nothing, a
+// status older than the current one is kept in the history but does not
+// move the message back (whatsapp.Advance decides), and a status for a
+// wamid Parley has not recorded yet is parked until RecordSubmitted adopts
+// it. Messages are looked up 500 at a time, each message is updated at most
+// once, and the history is inserted 200 rows a statement.
+func (s *Store) ApplyStatusesTx(ctx context.Context, tx *store.Tx, b *StatusBatch) error {
+	now := s.now().UnixMilli()
+	type current struct {
+		id, status string
+		hasPricing bool
+	}
+	known := make(map[string]current, len(b.order))
+	const lookup = 500
+	for i := 0; i < len(b.order); i += lookup {
+		ids := b.order[i:min(i+lookup, len(b.order))]
+		args := make([]any, len(ids))
+		for j, w := range ids {
+			args[j] = w
+		}
+		rows, err := tx.Query(ctx, `SELECT wamid, id, status, pricing IS NOT NULL FROM messages WHERE wamid IN (`+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("apply statuses: look up messages: %w", err)
+		}
+		for rows.Next() {
+			var w string
+			var c current
+			if err := rows.Scan(&w, &c.id, &c.status, &c.hasPricing); err != nil {
+				rows.Close()
+				return fmt.Errorf("apply statuses: look up messages: %w", err)
+			}
+			known[w] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("apply statuses: look up messages: %w", err)
+		}
+	}
+	var history, parked []any
+	for _, wamid := range b.order {
+		c, ok := known[wamid]
+		if !ok {
+			for _, p := range b.byWAMID[wamid] {
+				parked = append(parked, wamid, p.st.Status, p.payload, now)
 			}
 			continue
 		}
-		if err != nil {
-			return fmt.Errorf("apply status for %s: %w", wamid, err)
-		}
-		rows, err := s.foldTx(ctx, tx, id, cur, hasPricing, byWAMID[wamid], now)
+		rows, err := s.foldTx(ctx, tx, c.id, c.status, c.hasPricing, b.byWAMID[wamid], now)
 		if err != nil {
 			return err
 		}
@@ -74,21 +123,18 @@ func (s *Store) ApplyStatusesTx(ctx context.Context, tx *store.Tx, statuses []wh
 
 // foldTx applies one message's statuses: it returns their history rows and
 // updates the message once if its state, pricing or error changed.
-func (s *Store) foldTx(ctx context.Context, tx *store.Tx, id, cur string, hasPricing bool, sts []whatsapp.Status, now int64) ([]any, error) {
+func (s *Store) foldTx(ctx context.Context, tx *store.Tx, id, cur string, hasPricing bool, sts []preparedStatus, now int64) ([]any, error) {
 	var rows []any
 	state := whatsapp.MessageState(cur)
 	var pricing *whatsapp.Pricing
 	var failure *whatsapp.WebhookError
-	for _, st := range sts {
-		at := now
-		if sec, err := whatsapp.UnixString(st.Timestamp); err == nil {
-			at = time.Unix(sec, 0).UnixMilli()
+	for _, p := range sts {
+		st := p.st
+		at := p.at
+		if at == 0 {
+			at = now
 		}
-		detail, err := json.Marshal(statusDetail{Pricing: st.Pricing, Conversation: st.Conversation, Errors: st.Errors})
-		if err != nil {
-			return nil, fmt.Errorf("apply status %s to %s: %w", st.Status, id, err)
-		}
-		rows = append(rows, id, st.Status, "webhook", at, now, string(detail))
+		rows = append(rows, id, st.Status, "webhook", at, now, p.detail)
 		if st.Pricing != nil && !hasPricing && pricing == nil {
 			pricing = st.Pricing
 		}
@@ -173,5 +219,9 @@ func (s *Store) adoptOrphansTx(ctx context.Context, tx *store.Tx, wamid string) 
 	if len(parked) == 0 {
 		return nil
 	}
-	return s.ApplyStatusesTx(ctx, tx, parked)
+	b, err := PrepareStatuses(parked)
+	if err != nil {
+		return err
+	}
+	return s.ApplyStatusesTx(ctx, tx, b)
 }

@@ -83,7 +83,11 @@ func TestApplyStatuses(t *testing.T) {
 					for j, name := range b {
 						sts = append(sts, st(wamid, name, 1750000000+10*i+j))
 					}
-					if err := db.Write(ctx, func(tx *store.Tx) error { return s.ApplyStatusesTx(ctx, tx, sts) }); err != nil {
+					b, err := PrepareStatuses(sts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := db.Write(ctx, func(tx *store.Tx) error { return s.ApplyStatusesTx(ctx, tx, b) }); err != nil {
 						t.Fatal(err)
 					}
 				}

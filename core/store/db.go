@@ -22,6 +22,7 @@ type DB struct {
 	reader *sql.DB  // query_only connections
 
 	stmts   *stmtCache     // the writer's prepared statements; writer goroutine only
+	reads   readStmts      // prepared statements of the reader pool
 	reqs    chan *writeReq // Write → writer goroutine
 	stop    chan struct{}  // closed by Close to stop the writer goroutine
 	stopped chan struct{}  // closed by the writer goroutine when it exits
@@ -142,6 +143,7 @@ func (db *DB) Close() error {
 	db.inflight.Wait()
 	close(db.stop)
 	<-db.stopped
+	db.closeReads()
 	if err := errors.Join(db.reader.Close(), db.writer.Close(), db.lock.Close()); err != nil {
 		return fmt.Errorf("store: close %s: %w", db.path, err)
 	}
