@@ -4,7 +4,7 @@ BIN     ?= bin/parley
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test test-race test-pubsub-full bench lint fmt clean plugins proto check-proto
+.PHONY: build run test test-race test-pubsub-full bench bench-plugins lint fmt clean plugins proto check-proto
 
 ## build: the single CGO-free binary at bin/parley
 build:
@@ -32,6 +32,10 @@ bench: build
 	$(GO) run ./cmd/parley-load -binary $(BIN) -duration 20s -rate 0 -out bench-results/send-path-max.json
 	$(GO) run ./cmd/parley-load -binary $(BIN) -duration 20s -rate 2000 -out bench-results/send-path-2000.json
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./core/store/ ./core/pubsub/ ./core/whatsapp/emulator/
+
+## bench-plugins: events through a real connector plugin process on 2 cores (HTTP → store → plugin → ingest), and the plugin hop's p50
+bench-plugins:
+	$(shell command -v taskset >/dev/null 2>&1 && echo taskset -c 0,1) $(GO) test -run '^$$' -bench 'Plugin' -benchtime 5s -cpu 2 ./core/connector/
 
 ## plugins: every connector plugin into bin/connectors/, with SHA256SUMS
 plugins:

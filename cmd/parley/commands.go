@@ -29,6 +29,9 @@ Usage:
   parley emulator [flags]                                         run the Cloud API emulator alone
   parley emulator say --from PHONE --text TEXT [--url URL]        simulate a customer writing in
   parley config validate [--config FILE] [--print]                check a config file
+  parley plugins list [--config FILE] [--json]                    start the configured connectors, list them, stop
+  parley plugins inspect NAME [--config FILE] [--json]            a connector's config spec, actions and health
+  parley dlq list|show ID|replay ID|replay --all [--topic T]      dead letters of a running Parley ([--url URL] [--key KEY])
   parley version
 
 Run "parley COMMAND -h" for a command's flags.
@@ -56,6 +59,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		cmd, args = &validateCmd{env: e}, args[1:]
+	case "plugins":
+		if len(args) < 2 || (args[1] != "list" && args[1] != "inspect") {
+			fmt.Fprintln(stderr, pluginsUsage)
+			return 2
+		}
+		cmd, args = &pluginsCmd{env: e, sub: args[1]}, args[1:]
+	case "dlq":
+		if len(args) < 2 || (args[1] != "list" && args[1] != "show" && args[1] != "replay") {
+			fmt.Fprintln(stderr, dlqUsage)
+			return 2
+		}
+		cmd, args = &dlqCmd{env: e, sub: args[1]}, args[1:]
 	case "version":
 		fmt.Fprintln(stdout, "parley", version)
 		return 0

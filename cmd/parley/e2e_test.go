@@ -156,10 +156,10 @@ type sandbox struct {
 	url, key, emulatorURL, data string
 }
 
-func startSandbox(t *testing.T) *sandbox {
+func startSandbox(t *testing.T, env ...string) *sandbox {
 	t.Helper()
 	data := t.TempDir()
-	p := start(t, []string{"PARLEY_EMULATOR__ADDR=127.0.0.1:0"}, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	p := start(t, append([]string{"PARLEY_EMULATOR__ADDR=127.0.0.1:0"}, env...), "serve", "--data", data, "--addr", "127.0.0.1:0")
 	s := &sandbox{proc: p, data: data}
 	s.url = strings.TrimSuffix(p.waitLine(t, "API:"), "/v1/")
 	s.key = p.waitLine(t, "API key:")

@@ -1,17 +1,17 @@
 package hubspot
 
 import (
-	sdkphone "github.com/parley-hub/parley/sdk/phone"
-
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
-	"sync"
+	"net/http"
 	"time"
 	"unicode/utf8"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/action"
+	"github.com/parley-hub/parley/sdk/eventdata"
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
+	"github.com/parley-hub/parley/sdk/rest"
 )
 
 // Actions.
@@ -54,127 +54,103 @@ func (c *Connector) Do(ctx context.Context, req sdk.ActionRequest) (sdk.ActionRe
 	if err != nil {
 		return sdk.ActionResult{}, err
 	}
+	in := action.Read(req)
+	var out map[string]any
 	switch req.Action {
 	case ActionLookupContact:
-		return c.lookupContact(ctx, st, req)
+		out, err = c.lookupContact(ctx, st, in)
 	case ActionAddNote:
-		return c.addNote(ctx, st, req)
+		out, err = c.notes.Do(req.IdempotencyKey, func() (map[string]any, error) { return c.addNote(ctx, st, in) })
 	default:
 		return sdk.ActionResult{}, fmt.Errorf("%w: unknown action %q", sdk.ErrBadRequest, req.Action)
 	}
-}
-
-func (c *Connector) lookupContact(ctx context.Context, st *state, req sdk.ActionRequest) (sdk.ActionResult, error) {
-	phone, err := inputPhone(req, st.cfg.defaultRegion)
 	if err != nil {
 		return sdk.ActionResult{}, err
 	}
+	return sdk.ActionResult{Output: out}, nil
+}
+
+func (c *Connector) lookupContact(ctx context.Context, st *state, in *action.Inputs) (map[string]any, error) {
+	phone := inputPhone(in, st.cfg.defaultRegion)
+	if err := in.Err(); err != nil {
+		return nil, err
+	}
 	results, total, err := st.api.searchByPhone(ctx, sdkphone.Renderings(phone))
 	if err != nil {
-		return sdk.ActionResult{}, fmt.Errorf("%s: %w", req.Action, err)
+		return nil, fmt.Errorf("%s: %w", ActionLookupContact, err)
 	}
 	if len(results) == 0 {
-		return sdk.ActionResult{Output: map[string]any{"found": false, "total": 0}}, nil
+		return map[string]any{"found": false, "total": 0}, nil
 	}
 	p := results[0].Properties
-	out := map[string]any{
+	return map[string]any{
 		"found":       true,
 		"total":       total,
 		"contact_id":  results[0].ID,
-		"name":        personName(p["firstname"], p["lastname"]),
+		"name":        eventdata.FullName(p["firstname"], p["lastname"]),
 		"firstname":   p["firstname"],
 		"lastname":    p["lastname"],
 		"email":       p["email"],
 		"phone":       p["phone"],
 		"mobilephone": p["mobilephone"],
 		"locale":      p["hs_language"],
-	}
-	return sdk.ActionResult{Output: out}, nil
+	}, nil
 }
 
-func (c *Connector) addNote(ctx context.Context, st *state, req sdk.ActionRequest) (sdk.ActionResult, error) {
-	if out, ok := c.notes.get(req.IdempotencyKey); ok {
-		return sdk.ActionResult{Output: out}, nil
-	}
-	body, err := inputString(req, "body")
-	if err != nil {
-		return sdk.ActionResult{}, err
-	}
-	if strings.TrimSpace(body) == "" {
-		return sdk.ActionResult{}, fmt.Errorf("%w: %s: input \"body\" is empty", sdk.ErrBadRequest, req.Action)
-	}
-	body = truncate(body, maxNoteBody)
+func (c *Connector) addNote(ctx context.Context, st *state, in *action.Inputs) (map[string]any, error) {
+	body := in.String("body")
+	in.Require("body", body)
 	at := c.now()
-	if ts, err := inputString(req, "timestamp"); err != nil {
-		return sdk.ActionResult{}, err
-	} else if ts != "" {
+	if ts := in.String("timestamp"); ts != "" {
+		var err error
 		if at, err = time.Parse(time.RFC3339Nano, ts); err != nil {
-			return sdk.ActionResult{}, fmt.Errorf("%w: %s: input \"timestamp\" %q is not RFC 3339", sdk.ErrBadRequest, req.Action, ts)
+			in.Fail("input \"timestamp\" %q is not RFC 3339", ts)
 		}
 	}
-	contactID, err := inputString(req, "contact_id")
-	if err != nil {
-		return sdk.ActionResult{}, err
+	contactID := in.String("contact_id")
+	var phone string
+	if contactID == "" {
+		if in.String("phone") == "" {
+			in.Fail("give contact_id or phone")
+		} else {
+			phone = inputPhone(in, st.cfg.defaultRegion)
+		}
+	}
+	if err := in.Err(); err != nil {
+		return nil, err
 	}
 	if contactID == "" {
-		if v, _ := inputString(req, "phone"); v == "" {
-			return sdk.ActionResult{}, fmt.Errorf("%w: %s: give contact_id or phone", sdk.ErrBadRequest, req.Action)
-		}
-		phone, err := inputPhone(req, st.cfg.defaultRegion)
-		if err != nil {
-			return sdk.ActionResult{}, err
-		}
 		results, _, err := st.api.searchByPhone(ctx, sdkphone.Renderings(phone))
 		if err != nil {
-			return sdk.ActionResult{}, fmt.Errorf("%s: find contact: %w", req.Action, err)
+			return nil, fmt.Errorf("%s: find contact: %w", ActionAddNote, err)
 		}
 		if len(results) == 0 {
-			return sdk.ActionResult{}, fmt.Errorf("%w: %s: no HubSpot contact has phone %s", sdk.ErrBadRequest, req.Action, phone)
+			return nil, fmt.Errorf("%w: %s: no HubSpot contact has phone %s", sdk.ErrBadRequest, ActionAddNote, phone)
 		}
 		contactID = results[0].ID
 	}
-	id, err := st.api.createNote(ctx, contactID, body, at)
+	id, err := st.api.createNote(ctx, contactID, truncate(body, maxNoteBody), at)
 	if err != nil {
-		if isNotFound(err) {
-			return sdk.ActionResult{}, fmt.Errorf("%w: %s: %v", sdk.ErrBadRequest, req.Action, err)
+		if rest.StatusIs(err, http.StatusNotFound) {
+			return nil, fmt.Errorf("%w: %s: %v", sdk.ErrBadRequest, ActionAddNote, err)
 		}
-		return sdk.ActionResult{}, fmt.Errorf("%s: %w", req.Action, err)
+		return nil, fmt.Errorf("%s: %w", ActionAddNote, err)
 	}
-	out := map[string]any{"note_id": id, "contact_id": contactID}
-	c.notes.put(req.IdempotencyKey, out)
-	return sdk.ActionResult{Output: out}, nil
+	return map[string]any{"note_id": id, "contact_id": contactID}, nil
 }
 
-// inputString reads a text input; numbers (json.Number) are accepted as
-// their text, so an id may be given either way.
-func inputString(req sdk.ActionRequest, name string) (string, error) {
-	switch v := req.Input[name].(type) {
-	case nil:
-		return "", nil
-	case string:
-		return strings.TrimSpace(v), nil
-	case json.Number:
-		return v.String(), nil
-	case float64, int, int64:
-		return fmt.Sprint(v), nil
-	default:
-		return "", fmt.Errorf("%w: %s: input %q must be a string, got %T", sdk.ErrBadRequest, req.Action, name, v)
-	}
-}
-
-func inputPhone(req sdk.ActionRequest, region string) (string, error) {
-	raw, err := inputString(req, "phone")
-	if err != nil {
-		return "", err
-	}
-	if raw == "" {
-		return "", fmt.Errorf("%w: %s: input \"phone\" is required", sdk.ErrBadRequest, req.Action)
+// inputPhone reads the required input "phone" as E.164, reading a national
+// number in region.
+func inputPhone(in *action.Inputs, region string) string {
+	raw := in.String("phone")
+	if in.Require("phone", raw); raw == "" {
+		return ""
 	}
 	e164, err := sdkphone.Normalize(raw, region)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: input \"phone\" %q: %v", sdk.ErrBadRequest, req.Action, raw, err)
+		in.Fail("input \"phone\" %q: %v", raw, err)
 	}
-	return e164, nil
+	return e164
 }
 
 // truncate cuts s to at most n characters, marking the cut.
@@ -185,42 +161,4 @@ func truncate(s string, n int) string {
 	const mark = "\n[truncated]"
 	r := []rune(s)
 	return string(r[:n-utf8.RuneCountInString(mark)]) + mark
-}
-
-// memo remembers action outputs by idempotency key, for actions whose API
-// has no idempotency of its own. It holds at most max keys (oldest
-// forgotten first) and lives only as long as the plugin process.
-type memo struct {
-	mu    sync.Mutex
-	max   int
-	order []string
-	m     map[string]map[string]any
-}
-
-func newMemo(max int) *memo { return &memo{max: max, m: map[string]map[string]any{}} }
-
-func (m *memo) get(key string) (map[string]any, bool) {
-	if key == "" {
-		return nil, false
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.m[key]
-	return v, ok
-}
-
-func (m *memo) put(key string, v map[string]any) {
-	if key == "" {
-		return
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.m[key]; !ok {
-		m.order = append(m.order, key)
-	}
-	m.m[key] = v
-	for len(m.order) > m.max {
-		delete(m.m, m.order[0])
-		m.order = m.order[1:]
-	}
 }

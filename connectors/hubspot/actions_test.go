@@ -150,20 +150,6 @@ func TestAddNoteIdempotent(t *testing.T) {
 	}
 }
 
-func TestMemoEvicts(t *testing.T) {
-	t.Parallel()
-	m := newMemo(2)
-	for _, k := range []string{"a", "b", "c"} {
-		m.put(k, map[string]any{"k": k})
-	}
-	if _, ok := m.get("a"); ok {
-		t.Error("oldest key kept")
-	}
-	if v, ok := m.get("c"); !ok || v["k"] != "c" {
-		t.Error("newest key lost")
-	}
-}
-
 func TestHealth(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)

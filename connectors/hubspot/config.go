@@ -1,15 +1,12 @@
 package hubspot
 
 import (
-	sdkphone "github.com/parley-hub/parley/sdk/phone"
-
-	"errors"
-	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/configure"
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
 )
 
 // Config keys. Each is documented once, in configFields, which drives Spec.
@@ -22,7 +19,7 @@ const (
 	keyRequestTimeout = "request_timeout"
 )
 
-// Defaults, applied in one place (parseConfig).
+// Defaults, declared in configFields and applied by parseConfig.
 const (
 	defaultAPIBaseURL     = "https://api.hubapi.com"
 	defaultRequestTimeout = 10 * time.Second
@@ -78,54 +75,22 @@ type config struct {
 	requestTimeout time.Duration
 }
 
+// regionCheck accepts the regions phone numbers can be read in.
+var regionCheck = configure.Check{OK: sdkphone.ValidRegion, Want: "an ISO 3166-1 alpha-2 region"}
+
 // parseConfig applies defaults and validates, reporting every problem at
 // once as *sdk.ConfigError values (secrets are never echoed).
 func parseConfig(c sdk.Config) (*config, error) {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, &sdk.ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)})
+	p := configure.NewParser(c, configFields)
+	cfg := &config{
+		secret:         p.Secret(keyClientSecret),
+		accessToken:    p.String(keyAccessToken),
+		webhookURL:     p.String(keyWebhookURL, configure.HTTPURL),
+		apiBase:        strings.TrimRight(p.String(keyAPIBaseURL, configure.HTTPURL), "/"),
+		defaultRegion:  strings.ToUpper(p.String(keyDefaultRegion, regionCheck)),
+		requestTimeout: p.Duration(keyRequestTimeout),
 	}
-	cfg := &config{apiBase: defaultAPIBaseURL, requestTimeout: defaultRequestTimeout}
-
-	if s := c.Get(keyClientSecret); strings.TrimSpace(s) == "" {
-		bad(keyClientSecret, "is required")
-	} else {
-		cfg.secret = []byte(s)
-	}
-	if s := strings.TrimSpace(c.Get(keyAccessToken)); s == "" {
-		bad(keyAccessToken, "is required")
-	} else {
-		cfg.accessToken = s
-	}
-	if s := strings.TrimSpace(c.Get(keyWebhookURL)); s == "" {
-		bad(keyWebhookURL, "is required")
-	} else if u, err := url.Parse(s); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		bad(keyWebhookURL, "%q is not an absolute http(s) URL", s)
-	} else {
-		cfg.webhookURL = s
-	}
-	if s := strings.TrimSpace(c.Get(keyAPIBaseURL)); s != "" {
-		if u, err := url.Parse(s); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			bad(keyAPIBaseURL, "%q is not an absolute http(s) URL", s)
-		} else {
-			cfg.apiBase = strings.TrimRight(s, "/")
-		}
-	}
-	if r := strings.TrimSpace(c.Get(keyDefaultRegion)); r != "" {
-		if !sdkphone.ValidRegion(r) {
-			bad(keyDefaultRegion, "unknown region %q (want an ISO 3166-1 alpha-2 code such as \"US\")", r)
-		}
-		cfg.defaultRegion = strings.ToUpper(r)
-	}
-	if v := strings.TrimSpace(c.Get(keyRequestTimeout)); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			bad(keyRequestTimeout, "%q is not a positive duration such as \"10s\"", v)
-		} else {
-			cfg.requestTimeout = d
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return cfg, nil

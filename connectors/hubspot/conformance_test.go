@@ -5,13 +5,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-hub/parley/connectors/hubspot/hubspottest"
 	"github.com/parley-hub/parley/sdk"
 	"github.com/parley-hub/parley/sdk/connectortest"
+	"github.com/parley-hub/parley/sdk/golden"
 )
 
 func conformanceFeatures(t *testing.T) connectortest.Features {
 	f := newFake(t)
-	body := readTestdata(t, "webhook_batch.json")
+	body := golden.Read(t, "webhook_batch.json")
 	at := testNow.Add(-2 * time.Second)
 	valid := func() sdk.WebhookRequest { return signedRequest(body, testSecret, testWebhookURL, at) }
 	return connectortest.Features{
@@ -43,6 +45,21 @@ func conformanceFeatures(t *testing.T) connectortest.Features {
 				r.Header.Set(headerTimestamp, ts)
 				return r
 			},
+		},
+		// API failures while reading contacts: 429 and 5xx are retryable
+		// with Retry-After, others are not.
+		WebhookAPIFailures: []connectortest.APIFailure{
+			{Name: "429 with Retry-After", Config: func(t *testing.T) sdk.Config {
+				return testConfig(newFake(t, hubspottest.Fault{Path: "/crm/v3/objects/contacts/", Status: 429, RetryAfter: "7"}))
+			}, Retryable: true, RetryAfter: 7 * time.Second},
+			{Name: "503", Config: func(t *testing.T) sdk.Config {
+				return testConfig(newFake(t, hubspottest.Fault{Path: "/crm/v3/objects/contacts/", Status: 503}))
+			}, Retryable: true},
+			{Name: "wrong token", Config: func(t *testing.T) sdk.Config {
+				cfg := testConfig(newFake(t))
+				cfg[keyAccessToken] = "pat-revoked"
+				return cfg
+			}},
 		},
 		ActionCases: []connectortest.ActionCase{
 			{Name: "lookup found", Request: sdk.ActionRequest{Action: ActionLookupContact, IdempotencyKey: "l1", Input: map[string]any{"phone": "+5511987654321"}},

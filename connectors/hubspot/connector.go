@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/action"
+	"github.com/parley-hub/parley/sdk/configure"
 )
 
 // Version is the connector's version, reported in its Spec.
@@ -21,10 +22,8 @@ const Version = "0.1.0"
 type Connector struct {
 	now       func() time.Time
 	transport http.RoundTripper // nil = http.DefaultTransport
-	notes     *memo
-
-	mu sync.RWMutex
-	st *state
+	notes     *action.Memo
+	st        configure.State[state]
 }
 
 // state is what Configure builds.
@@ -42,7 +41,7 @@ var (
 
 // New returns an unconfigured HubSpot connector.
 func New() *Connector {
-	return &Connector{now: time.Now, notes: newMemo(10000)}
+	return &Connector{now: time.Now, notes: action.NewMemo(10000)}
 }
 
 // Spec describes the connector, every config field and every action.
@@ -63,14 +62,7 @@ func (c *Connector) Configure(ctx context.Context, cfg sdk.Config) error {
 	if err != nil {
 		return err
 	}
-	st := &state{cfg: parsed, api: &client{
-		base:  parsed.apiBase,
-		token: parsed.accessToken,
-		http:  &http.Client{Timeout: parsed.requestTimeout, Transport: c.transport},
-	}}
-	c.mu.Lock()
-	c.st = st
-	c.mu.Unlock()
+	c.st.Set(&state{cfg: parsed, api: newClient(parsed, c.transport)})
 	return nil
 }
 
@@ -87,11 +79,4 @@ func (c *Connector) Health(ctx context.Context) error {
 	return nil
 }
 
-func (c *Connector) state() (*state, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.st == nil {
-		return nil, fmt.Errorf("hubspot: %w", sdk.ErrNotConfigured)
-	}
-	return c.st, nil
-}
+func (c *Connector) state() (*state, error) { return c.st.Get() }

@@ -1,8 +1,6 @@
 package hubspot
 
 import (
-	sdkphone "github.com/parley-hub/parley/sdk/phone"
-
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -17,6 +15,9 @@ import (
 	"time"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/eventdata"
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
+	"github.com/parley-hub/parley/sdk/rest"
 )
 
 // Source is the sdk.Event Source of every event this connector emits.
@@ -59,7 +60,7 @@ type webhookEvent struct {
 	PropertyValue    json.RawMessage `json:"propertyValue"`
 }
 
-func (e *webhookEvent) typ() string { return firstNonEmpty(e.SubscriptionType, e.EventType) }
+func (e *webhookEvent) typ() string { return eventdata.First(e.SubscriptionType, e.EventType) }
 
 // key is (portalId, subscriptionId, eventId): HubSpot's eventId alone is
 // not unique, and attemptNumber is left out so retries share the key.
@@ -97,7 +98,7 @@ func (c *Connector) HandleWebhook(ctx context.Context, req sdk.WebhookRequest) (
 	if now.IsZero() {
 		now = c.now()
 	}
-	method := firstNonEmpty(req.Method, http.MethodPost)
+	method := eventdata.First(req.Method, http.MethodPost)
 	if err := verifySignature(st.cfg.secret, method, signedURIs(st.cfg.webhookURL, req.Path, req.RawQuery), req.Body, req.Header, now); err != nil {
 		return sdk.WebhookResult{}, err
 	}
@@ -135,7 +136,7 @@ func (c *Connector) HandleWebhook(ctx context.Context, req sdk.WebhookRequest) (
 		}
 		ev.Data["contact_id"] = e.ObjectID.String()
 		lr := contacts[e.ObjectID.String()]
-		if isNotFound(lr.err) {
+		if rest.StatusIs(lr.err, http.StatusNotFound) {
 			res.Skipped = append(res.Skipped, sdk.Skip{ID: e.key(), Reason: fmt.Sprintf("contact %s not found in HubSpot (deleted or merged since the event)", e.ObjectID)})
 			continue
 		}
@@ -185,7 +186,7 @@ func (c *Connector) readContacts(ctx context.Context, st *state, batch []webhook
 	var firstErr error
 	for _, id := range ids {
 		err := out[id].err
-		if err == nil || isNotFound(err) {
+		if err == nil || rest.StatusIs(err, http.StatusNotFound) {
 			continue
 		}
 		if _, ok := sdk.IsRetryable(err); ok {
@@ -209,7 +210,7 @@ func (c *Connector) readContacts(ctx context.Context, st *state, batch []webhook
 func contactOf(obj *crmObject, region string) (sdk.Contact, error) {
 	p := obj.Properties
 	c := sdk.Contact{
-		Name:       personName(p["firstname"], p["lastname"]),
+		Name:       eventdata.FullName(p["firstname"], p["lastname"]),
 		Email:      strings.TrimSpace(p["email"]),
 		Locale:     strings.TrimSpace(p["hs_language"]),
 		ExternalID: obj.ID,
@@ -232,9 +233,9 @@ func contactOf(obj *crmObject, region string) (sdk.Contact, error) {
 
 func eventData(e *webhookEvent) map[string]any {
 	d := map[string]any{"portal_id": e.PortalID.String(), "subscription_type": e.typ(), "object_id": e.ObjectID.String()}
-	put(d, "change_source", e.ChangeSource)
-	put(d, "change_flag", e.ChangeFlag)
-	put(d, "source_id", e.SourceID)
+	eventdata.Put(d, "change_source", e.ChangeSource)
+	eventdata.Put(d, "change_flag", e.ChangeFlag)
+	eventdata.Put(d, "source_id", e.SourceID)
 	if e.PropertyName != "" {
 		d["property_name"] = e.PropertyName
 		d["property_value"] = e.propertyValue()
@@ -281,24 +282,4 @@ func signedURIs(webhookURL, path, rawQuery string) []string {
 		uris = append(uris, u)
 	}
 	return uris
-}
-
-func personName(first, last string) string {
-	return strings.TrimSpace(strings.TrimSpace(first) + " " + strings.TrimSpace(last))
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// put sets data[k] unless v is empty.
-func put(data map[string]any, k, v string) {
-	if v = strings.TrimSpace(v); v != "" {
-		data[k] = v
-	}
 }

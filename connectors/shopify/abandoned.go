@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/eventdata"
 )
 
 // Shopify fires no event when a checkout is abandoned: abandonment is a
@@ -111,7 +112,7 @@ func (cs *carts) due(now time.Time) ([]*pendingCart, time.Duration) {
 // it emits checkout.updated (not for delete) and starts, restarts or
 // cancels the abandonment wait.
 func (c *Connector) checkout(m mapper, res *sdk.WebhookResult, co *checkout) {
-	token := firstNonEmpty(co.Token, co.ID.String())
+	token := eventdata.First(co.Token, co.ID.String())
 	key := cartKey(m.d.shop, token)
 	if m.d.topic == "checkouts/delete" {
 		c.carts.cancel(key, m.d.received)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/golden"
 )
 
 // checkoutAt is the checkouts_create sample with another token and
@@ -17,7 +18,7 @@ import (
 func checkoutAt(t *testing.T, token string, updated time.Time, completed bool, phone string) []byte {
 	t.Helper()
 	var m map[string]any
-	if err := json.Unmarshal(readTestdata(t, "checkouts_create.json"), &m); err != nil {
+	if err := json.Unmarshal(golden.Read(t, "checkouts_create.json"), &m); err != nil {
 		t.Fatal(err)
 	}
 	m["token"] = token
@@ -65,7 +66,7 @@ func TestAbandonedCart(t *testing.T) {
 		}},
 		{"order for the checkout cancels", nil, []step{
 			{at: 0, topic: "checkouts/create", body: co("ck-3f2e1d0c9b8a", 0, false)},
-			{at: time.Minute, topic: "orders/create", body: func(t *testing.T) []byte { return readTestdata(t, "orders_create.json") }},
+			{at: time.Minute, topic: "orders/create", body: func(t *testing.T) []byte { return golden.Read(t, "orders_create.json") }},
 			{at: 2 * time.Hour},
 		}},
 		{"deleted checkout is not abandoned", nil, []step{
@@ -172,7 +173,7 @@ func TestAbandonedCart(t *testing.T) {
 func TestAbandonedEvent(t *testing.T) {
 	t.Parallel()
 	c, now := newTestConnector(t, testConfig())
-	req := signedDelivery("checkouts/create", "1", readTestdata(t, "checkouts_create.json"), testSecret)
+	req := signedDelivery("checkouts/create", "1", golden.Read(t, "checkouts_create.json"), testSecret)
 	if _, err := c.HandleWebhook(t.Context(), req); err != nil {
 		t.Fatal(err)
 	}
@@ -181,5 +182,5 @@ func TestAbandonedEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "cart_abandoned", res.Events)
+	golden.JSON(t, "cart_abandoned", res.Events)
 }

@@ -1,15 +1,13 @@
 package shopify
 
 import (
-	sdkphone "github.com/parley-hub/parley/sdk/phone"
-
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/configure"
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
 )
 
 // Config keys. Each is documented once, in configFields, which drives Spec.
@@ -21,7 +19,7 @@ const (
 	keyMaxPending           = "max_pending_checkouts"
 )
 
-// Defaults, applied in one place (parseConfig).
+// Defaults, declared in configFields and applied by parseConfig.
 const (
 	defaultAbandonedAfter = time.Hour
 	defaultMaxPending     = 10000
@@ -68,50 +66,26 @@ type config struct {
 	maxPending     int
 }
 
+// regionCheck accepts the regions phone numbers can be read in.
+var regionCheck = configure.Check{OK: sdkphone.ValidRegion, Want: "an ISO 3166-1 alpha-2 region"}
+
 // parseConfig applies defaults and validates, reporting every problem at
 // once as *sdk.ConfigError values naming the key and the bad value (secrets
 // are never echoed). The SDK has usually applied the Spec's defaults
 // already; they are applied here too so that the connector is correct when
 // called directly.
 func parseConfig(c sdk.Config) (*config, error) {
-	var errs []error
-	cfg := &config{abandonedAfter: defaultAbandonedAfter, maxPending: defaultMaxPending}
-
-	secret := c.Get(keyClientSecret)
-	if strings.TrimSpace(secret) == "" {
-		errs = append(errs, &sdk.ConfigError{Field: keyClientSecret, Problem: "is required"})
-	} else {
-		cfg.secrets = append(cfg.secrets, []byte(secret))
+	p := configure.NewParser(c, configFields)
+	cfg := &config{
+		secrets:        [][]byte{p.Secret(keyClientSecret)},
+		defaultRegion:  strings.ToUpper(p.String(keyDefaultRegion, regionCheck)),
+		abandonedAfter: p.Duration(keyAbandonedAfter),
+		maxPending:     p.Int(keyMaxPending),
 	}
-	if prev := c.Get(keyPreviousClientSecret); strings.TrimSpace(prev) != "" {
-		cfg.secrets = append(cfg.secrets, []byte(prev))
+	if prev := p.Secret(keyPreviousClientSecret); prev != nil {
+		cfg.secrets = append(cfg.secrets, prev)
 	}
-	if r := strings.TrimSpace(c.Get(keyDefaultRegion)); r != "" {
-		if !sdkphone.ValidRegion(r) {
-			errs = append(errs, &sdk.ConfigError{Field: keyDefaultRegion, Problem: fmt.Sprintf("unknown region %q (want an ISO 3166-1 alpha-2 code such as \"US\")", r)})
-		}
-		cfg.defaultRegion = strings.ToUpper(r)
-	}
-	if v := strings.TrimSpace(c.Get(keyAbandonedAfter)); v != "" {
-		d, err := time.ParseDuration(v)
-		switch {
-		case err != nil:
-			errs = append(errs, &sdk.ConfigError{Field: keyAbandonedAfter, Problem: fmt.Sprintf("%q is not a duration such as \"1h\"", v)})
-		case d <= 0:
-			errs = append(errs, &sdk.ConfigError{Field: keyAbandonedAfter, Problem: fmt.Sprintf("%q must be positive", v)})
-		default:
-			cfg.abandonedAfter = d
-		}
-	}
-	if v := strings.TrimSpace(c.Get(keyMaxPending)); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			errs = append(errs, &sdk.ConfigError{Field: keyMaxPending, Problem: fmt.Sprintf("%q must be a positive integer", v)})
-		} else {
-			cfg.maxPending = n
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return cfg, nil

@@ -6,10 +6,11 @@ import (
 
 	"github.com/parley-hub/parley/sdk"
 	"github.com/parley-hub/parley/sdk/connectortest"
+	"github.com/parley-hub/parley/sdk/golden"
 )
 
 func conformanceFeatures(t *testing.T) connectortest.Features {
-	body := readTestdata(t, "orders_fulfilled.json")
+	body := golden.Read(t, "orders_fulfilled.json")
 	return connectortest.Features{
 		Webhooks: true,
 		Polling:  true,
@@ -28,7 +29,7 @@ func conformanceFeatures(t *testing.T) connectortest.Features {
 			"no signature header": func() sdk.WebhookRequest { return signedDelivery("orders/fulfilled", "c1", body, "") },
 			"body swapped": func() sdk.WebhookRequest {
 				r := signedDelivery("orders/fulfilled", "c1", body, testSecret)
-				r.Body = readTestdata(t, "orders_create.json")
+				r.Body = golden.Read(t, "orders_create.json")
 				return r
 			},
 		},

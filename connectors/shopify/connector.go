@@ -2,11 +2,10 @@ package shopify
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"time"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/configure"
 )
 
 // Version is the connector's version, reported in its Spec.
@@ -21,8 +20,7 @@ type Connector struct {
 	now   func() time.Time
 	carts *carts
 
-	mu  sync.RWMutex
-	cfg *config
+	cfg configure.State[config]
 }
 
 var (
@@ -57,9 +55,7 @@ func (c *Connector) Configure(ctx context.Context, cfg sdk.Config) error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	c.cfg = parsed
-	c.mu.Unlock()
+	c.cfg.Set(parsed)
 	return nil
 }
 
@@ -70,11 +66,4 @@ func (c *Connector) Health(ctx context.Context) error {
 	return err
 }
 
-func (c *Connector) config() (*config, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.cfg == nil {
-		return nil, fmt.Errorf("shopify: %w", sdk.ErrNotConfigured)
-	}
-	return c.cfg, nil
-}
+func (c *Connector) config() (*config, error) { return c.cfg.Get() }

@@ -1,12 +1,12 @@
 package shopify
 
 import (
-	sdkphone "github.com/parley-hub/parley/sdk/phone"
-
 	"fmt"
 	"strings"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/eventdata"
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
 )
 
 // Source is the sdk.Event Source of every event this connector emits.
@@ -76,7 +76,7 @@ func (m mapper) fulfillment(res *sdk.WebhookResult, f *fulfillment) {
 	var cands []sdkphone.Candidate
 	if dst := f.Destination; dst != nil {
 		cands = append(cands, sdkphone.Candidate{Field: "destination.phone", Raw: dst.Phone, Region: dst.CountryCode})
-		c.Name = firstNonEmpty(personName(dst.FirstName, dst.LastName), dst.Name)
+		c.Name = eventdata.First(eventdata.FullName(dst.FirstName, dst.LastName), dst.Name)
 	}
 	phone, err := sdkphone.Pick(m.cfg.defaultRegion, cands...)
 	if err != nil {
@@ -86,13 +86,13 @@ func (m mapper) fulfillment(res *sdk.WebhookResult, f *fulfillment) {
 	c.Phone, c.Email = phone, strings.TrimSpace(f.Email)
 	c.Attributes = map[string]any{"shop_domain": m.d.shop}
 	data := map[string]any{"shop_domain": m.d.shop}
-	put(data, "fulfillment_id", f.ID.String())
-	put(data, "order_id", f.OrderID.String())
-	put(data, "name", f.Name)
+	eventdata.Put(data, "fulfillment_id", f.ID.String())
+	eventdata.Put(data, "order_id", f.OrderID.String())
+	eventdata.Put(data, "name", f.Name)
 	if n := fulfillmentOrderNumber(f.Name); n != "" {
 		data["order_number"] = n
 	}
-	put(data, "status", f.Status)
+	eventdata.Put(data, "status", f.Status)
 	trackingData(data, f)
 	typ := TypeFulfillmentCreated
 	if m.d.topic == "fulfillments/update" {
@@ -110,7 +110,7 @@ func (m mapper) fulfillment(res *sdk.WebhookResult, f *fulfillment) {
 // checkoutEvent maps a checkout to checkout.updated; ok is false (and a
 // skip recorded) when it has no usable phone.
 func (m mapper) checkoutEvent(res *sdk.WebhookResult, co *checkout) (sdk.Event, bool) {
-	token := firstNonEmpty(co.Token, co.ID.String())
+	token := eventdata.First(co.Token, co.ID.String())
 	id := m.d.eventIDFor(token)
 	c, err := m.contact(co.Phone, co.Email, co.CustomerLocale, co.Customer, co.BillingAddress, co.ShippingAddress)
 	if err != nil {
@@ -118,12 +118,12 @@ func (m mapper) checkoutEvent(res *sdk.WebhookResult, co *checkout) (sdk.Event, 
 		return sdk.Event{}, false
 	}
 	data := map[string]any{"shop_domain": m.d.shop, "checkout_token": token, "completed": co.CompletedAt != ""}
-	put(data, "checkout_id", co.ID.String())
-	put(data, "cart_token", co.CartToken)
-	put(data, "abandoned_checkout_url", co.AbandonedCheckoutURL)
-	put(data, "total_price", co.TotalPrice)
-	put(data, "currency", co.Currency)
-	put(data, "completed_at", co.CompletedAt)
+	eventdata.Put(data, "checkout_id", co.ID.String())
+	eventdata.Put(data, "cart_token", co.CartToken)
+	eventdata.Put(data, "abandoned_checkout_url", co.AbandonedCheckoutURL)
+	eventdata.Put(data, "total_price", co.TotalPrice)
+	eventdata.Put(data, "currency", co.Currency)
+	eventdata.Put(data, "completed_at", co.CompletedAt)
 	data["buyer_accepts_marketing"] = co.BuyerAcceptsMarketing
 	data["line_items"] = items(co.LineItems)
 	m.testFlag(data)
@@ -160,9 +160,9 @@ func (m mapper) consent(res *sdk.WebhookResult, cu *consentUpdate) {
 			continue
 		}
 		data := map[string]any{"channel": ch.name, "state": ch.c.State, "source": Source, "customer_id": cu.ID.String(), "shop_domain": m.d.shop}
-		put(data, "opt_in_level", ch.c.OptInLevel)
-		put(data, "consent_updated_at", ch.c.ConsentUpdatedAt)
-		put(data, "consent_collected_from", ch.c.ConsentCollectedFrom)
+		eventdata.Put(data, "opt_in_level", ch.c.OptInLevel)
+		eventdata.Put(data, "consent_updated_at", ch.c.ConsentUpdatedAt)
+		eventdata.Put(data, "consent_collected_from", ch.c.ConsentCollectedFrom)
 		res.Events = append(res.Events, sdk.Event{
 			Type: TypeConsentUpdated, Source: Source, ID: id,
 			OccurredAt: firstTime(m.d.occurredAt(), ch.c.ConsentUpdatedAt),
@@ -180,7 +180,7 @@ func (m mapper) consent(res *sdk.WebhookResult, cu *consentUpdate) {
 // gives: phone, customer.phone, shipping_address.phone,
 // billing_address.phone, customer.default_address.phone.
 func (m mapper) orderContact(o *order) (sdk.Contact, error) {
-	c, err := m.contact(o.Phone, firstNonEmpty(o.Email, o.ContactEmail), o.CustomerLocale, o.Customer, o.BillingAddress, o.ShippingAddress)
+	c, err := m.contact(o.Phone, eventdata.First(o.Email, o.ContactEmail), o.CustomerLocale, o.Customer, o.BillingAddress, o.ShippingAddress)
 	return c, err
 }
 
@@ -193,7 +193,7 @@ func (m mapper) contact(phone, email, locale string, cu *customer, billing, ship
 	if cu != nil {
 		def = cu.DefaultAddress
 	}
-	buyerRegion := firstNonEmpty(country(billing), country(shipping), country(def))
+	buyerRegion := eventdata.First(country(billing), country(shipping), country(def))
 	cands := []sdkphone.Candidate{{Field: "phone", Raw: phone, Region: buyerRegion}}
 	if cu != nil {
 		cands = append(cands, sdkphone.Candidate{Field: "customer.phone", Raw: cu.Phone, Region: buyerRegion})
@@ -213,13 +213,13 @@ func (m mapper) contact(phone, email, locale string, cu *customer, billing, ship
 	}
 	c := sdk.Contact{Phone: e164, Locale: strings.TrimSpace(locale), Email: strings.TrimSpace(email), Attributes: map[string]any{"shop_domain": m.d.shop}}
 	if cu != nil {
-		c.Name = personName(cu.FirstName, cu.LastName)
+		c.Name = eventdata.FullName(cu.FirstName, cu.LastName)
 		c.ExternalID = cu.ID.String()
-		c.Email = firstNonEmpty(c.Email, cu.Email)
+		c.Email = eventdata.First(c.Email, cu.Email)
 	}
 	for _, a := range []*address{billing, shipping} {
 		if c.Name == "" && a != nil {
-			c.Name = firstNonEmpty(personName(a.FirstName, a.LastName), a.Name)
+			c.Name = eventdata.First(eventdata.FullName(a.FirstName, a.LastName), a.Name)
 		}
 	}
 	return c, nil
@@ -227,14 +227,14 @@ func (m mapper) contact(phone, email, locale string, cu *customer, billing, ship
 
 func (m mapper) orderData(o *order) map[string]any {
 	data := map[string]any{"shop_domain": m.d.shop, "order_id": o.ID.String()}
-	put(data, "order_number", orderNumber(o))
-	put(data, "name", o.Name)
-	put(data, "total_price", o.TotalPrice)
-	put(data, "currency", o.Currency)
-	put(data, "financial_status", o.FinancialStatus)
-	put(data, "fulfillment_status", o.FulfillmentStatus)
-	put(data, "order_status_url", o.OrderStatusURL)
-	put(data, "checkout_token", o.CheckoutToken)
+	eventdata.Put(data, "order_number", orderNumber(o))
+	eventdata.Put(data, "name", o.Name)
+	eventdata.Put(data, "total_price", o.TotalPrice)
+	eventdata.Put(data, "currency", o.Currency)
+	eventdata.Put(data, "financial_status", o.FinancialStatus)
+	eventdata.Put(data, "fulfillment_status", o.FulfillmentStatus)
+	eventdata.Put(data, "order_status_url", o.OrderStatusURL)
+	eventdata.Put(data, "checkout_token", o.CheckoutToken)
 	data["line_items"] = items(o.LineItems)
 	if o.Test {
 		data["test"] = true
@@ -290,16 +290,16 @@ func trackingData(data map[string]any, f *fulfillment) {
 	if f == nil {
 		return
 	}
-	put(data, "fulfillment_id", f.ID.String())
-	put(data, "tracking_number", firstNonEmpty(append([]string{f.TrackingNumber}, f.TrackingNumbers...)...))
-	put(data, "tracking_url", firstNonEmpty(append([]string{f.TrackingURL}, f.TrackingURLs...)...))
-	put(data, "carrier", f.TrackingCompany)
-	put(data, "shipment_status", f.ShipmentStatus)
+	eventdata.Put(data, "fulfillment_id", f.ID.String())
+	eventdata.Put(data, "tracking_number", eventdata.First(append([]string{f.TrackingNumber}, f.TrackingNumbers...)...))
+	eventdata.Put(data, "tracking_url", eventdata.First(append([]string{f.TrackingURL}, f.TrackingURLs...)...))
+	eventdata.Put(data, "carrier", f.TrackingCompany)
+	eventdata.Put(data, "shipment_status", f.ShipmentStatus)
 	if len(f.TrackingNumbers) > 1 {
-		data["tracking_numbers"] = strs(f.TrackingNumbers)
+		data["tracking_numbers"] = eventdata.Strings(f.TrackingNumbers)
 	}
 	if len(f.TrackingURLs) > 1 {
-		data["tracking_urls"] = strs(f.TrackingURLs)
+		data["tracking_urls"] = eventdata.Strings(f.TrackingURLs)
 	}
 }
 
@@ -308,21 +308,4 @@ func country(a *address) string {
 		return ""
 	}
 	return strings.TrimSpace(a.CountryCode)
-}
-
-// put sets data[k] unless v is empty, so flows see a missing field rather
-// than an empty one.
-func put(data map[string]any, k, v string) {
-	if v = strings.TrimSpace(v); v != "" {
-		data[k] = v
-	}
-}
-
-// strs converts to []any: event data travels as JSON-like values.
-func strs(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }

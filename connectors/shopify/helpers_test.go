@@ -2,20 +2,12 @@ package shopify
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/parley-hub/parley/sdk"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 const (
 	testSecret = "shpss_test_current_secret"
@@ -42,15 +34,6 @@ func newTestConnector(t *testing.T, cfg sdk.Config) (*Connector, *time.Time) {
 	return c, &now
 }
 
-func readTestdata(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // signedDelivery is a delivery of body for topic, signed with secret, with
 // the headers Shopify sends.
 func signedDelivery(topic, id string, body []byte, secret string) sdk.WebhookRequest {
@@ -65,28 +48,4 @@ func signedDelivery(topic, id string, body []byte, secret string) sdk.WebhookReq
 		h.Set(headerHMAC, Sign(secret, body))
 	}
 	return sdk.WebhookRequest{Method: http.MethodPost, Path: "/", Header: h, Body: body, ReceivedAt: testNow}
-}
-
-// golden compares got, as indented JSON, with testdata/golden/<name>.json.
-func golden(t *testing.T, name string, got any) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	path := filepath.Join("testdata", "golden", name+".json")
-	if *update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
 }

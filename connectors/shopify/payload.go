@@ -152,16 +152,3 @@ func items(lis []lineItem) []any {
 	}
 	return out
 }
-
-func personName(first, last string) string {
-	return strings.TrimSpace(strings.TrimSpace(first) + " " + strings.TrimSpace(last))
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
-}

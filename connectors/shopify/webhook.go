@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/eventdata"
 )
 
 // Delivery headers (https://shopify.dev/docs/apps/build/webhooks/delivery-structure).
@@ -169,7 +170,7 @@ func decode(body []byte, v any, topic string) error {
 	case *fulfillment:
 		id = r.ID.String()
 	case *checkout:
-		id = firstNonEmpty(r.Token, r.ID.String())
+		id = eventdata.First(r.Token, r.ID.String())
 	case *consentUpdate:
 		id = r.ID.String()
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/golden"
 )
 
 // TestWebhookGolden maps each sample payload and compares the result with
@@ -35,11 +36,11 @@ func TestWebhookGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c, _ := newTestConnector(t, testConfig())
-			res, err := c.HandleWebhook(t.Context(), signedDelivery(tc.topic, "1", readTestdata(t, tc.file), testSecret))
+			res, err := c.HandleWebhook(t.Context(), signedDelivery(tc.topic, "1", golden.Read(t, tc.file), testSecret))
 			if err != nil {
 				t.Fatalf("HandleWebhook: %v", err)
 			}
-			golden(t, tc.name, res)
+			golden.JSON(t, tc.name, res)
 		})
 	}
 }
@@ -59,7 +60,7 @@ func TestUglyPhones(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c, _ := newTestConnector(t, testConfig())
-			res, err := c.HandleWebhook(t.Context(), signedDelivery(tc.topic, "1", readTestdata(t, tc.file), testSecret))
+			res, err := c.HandleWebhook(t.Context(), signedDelivery(tc.topic, "1", golden.Read(t, tc.file), testSecret))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +78,7 @@ func TestUglyPhones(t *testing.T) {
 
 func TestSignature(t *testing.T) {
 	t.Parallel()
-	body := readTestdata(t, "orders_create.json")
+	body := golden.Read(t, "orders_create.json")
 	rotating := testConfig()
 	rotating[keyPreviousClientSecret] = testPrev
 	tamper := func(r sdk.WebhookRequest) sdk.WebhookRequest {
@@ -160,7 +161,7 @@ func TestMalformed(t *testing.T) {
 // TestIdentity checks the dedupe key and the event id fallbacks.
 func TestIdentity(t *testing.T) {
 	t.Parallel()
-	body := readTestdata(t, "orders_create.json")
+	body := golden.Read(t, "orders_create.json")
 	c, _ := newTestConnector(t, testConfig())
 	cases := []struct {
 		name       string

@@ -1,8 +1,6 @@
 package webhook
 
 import (
-	sdkphone "github.com/parley-hub/parley/sdk/phone"
-
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -13,10 +11,11 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/configure"
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
 )
 
 // Version is the connector's version, reported in its Spec.
@@ -26,9 +25,7 @@ const Version = "0.1.0"
 // calls Configure before anything else. It is safe for concurrent use.
 type Connector struct {
 	now func() time.Time // used when a request carries no ReceivedAt
-
-	mu  sync.RWMutex
-	cfg *config
+	cfg configure.State[config]
 }
 
 var (
@@ -57,9 +54,7 @@ func (c *Connector) Configure(_ context.Context, cfg sdk.Config) error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	c.cfg = parsed
-	c.mu.Unlock()
+	c.cfg.Set(parsed)
 	return nil
 }
 
@@ -67,11 +62,9 @@ func (c *Connector) Configure(_ context.Context, cfg sdk.Config) error {
 // JSON object in the body into one event. A phone that cannot be read as
 // E.164 skips the event with the reason; the delivery still succeeds.
 func (c *Connector) HandleWebhook(_ context.Context, req sdk.WebhookRequest) (sdk.WebhookResult, error) {
-	c.mu.RLock()
-	cfg := c.cfg
-	c.mu.RUnlock()
-	if cfg == nil {
-		return sdk.WebhookResult{}, sdk.ErrNotConfigured
+	cfg, err := c.cfg.Get()
+	if err != nil {
+		return sdk.WebhookResult{}, err
 	}
 	now := req.ReceivedAt
 	if now.IsZero() {

@@ -5,10 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -17,9 +14,8 @@ import (
 
 	"github.com/parley-hub/parley/sdk"
 	"github.com/parley-hub/parley/sdk/connectortest"
+	"github.com/parley-hub/parley/sdk/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 const testSecret = "test-secret-0123456789"
 
@@ -44,14 +40,7 @@ var testConfig = sdk.Config{
 	keyEmailPath:       "customer.email",
 }
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func readFixture(t testing.TB, name string) []byte { return golden.Read(t, name) }
 
 // signed returns a request for body signed with secret at ts.
 func signed(body []byte, secret string, ts time.Time) sdk.WebhookRequest {
@@ -125,21 +114,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	golden := filepath.Join("testdata", "order.result.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := readFixture(t, "order.result.golden.json")
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("result differs from %s (-want +got); rerun with -update if intended:\n%s", golden, diff)
-	}
+	golden.JSON(t, "order.result", res)
 }
 
 // TestSignatureSchemes checks each supported way of signing.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parley-hub/parley/connectors/zendesk/zendesktest"
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/rest"
 )
 
 func TestCreateTicket(t *testing.T) {
@@ -256,7 +257,7 @@ func TestHealth(t *testing.T) {
 	cfg := testConfig(f)
 	cfg[keyAPIToken] = "revoked"
 	err := newTestConnector(t, cfg).Health(t.Context())
-	if !statusIs(err, http.StatusUnauthorized) {
+	if !rest.StatusIs(err, http.StatusUnauthorized) {
 		t.Errorf("revoked token: got %v, want a 401", err)
 	}
 	if err := New().Health(t.Context()); !errors.Is(err, sdk.ErrNotConfigured) {

@@ -1,17 +1,13 @@
 package zendesk
 
 import (
-	sdkphone "github.com/parley-hub/parley/sdk/phone"
-
-	"errors"
-	"fmt"
-	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/configure"
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
 )
 
 // Config keys. Each is documented once, in configFields, which drives Spec.
@@ -28,7 +24,7 @@ const (
 	keyRequestTimeout = "request_timeout"
 )
 
-// Defaults, applied in one place (parseConfig).
+// Defaults, declared in configFields and applied by parseConfig.
 const (
 	defaultTags           = "whatsapp"
 	defaultMaxClockSkew   = 5 * time.Minute
@@ -113,91 +109,44 @@ type config struct {
 	requestTimeout time.Duration
 }
 
+// Checks of config values.
+var (
+	emailCheck     = configure.Check{OK: func(v string) bool { return strings.Contains(v, "@") }, Want: "an email address"}
+	subdomainCheck = configure.Check{OK: func(v string) bool { return subdomainPattern.MatchString(strings.ToLower(v)) }, Want: "a subdomain"}
+	regionCheck    = configure.Check{OK: sdkphone.ValidRegion, Want: "an ISO 3166-1 alpha-2 region"}
+)
+
 // parseConfig applies defaults and validates, reporting every problem at
 // once as *sdk.ConfigError values (secrets are never echoed).
 func parseConfig(c sdk.Config) (*config, error) {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, &sdk.ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)})
+	p := configure.NewParser(c, configFields)
+	cfg := &config{
+		secret:   p.Secret(keySigningSecret),
+		apiToken: p.String(keyAPIToken),
+		email:    p.String(keyEmail, emailCheck),
 	}
-	cfg := &config{maxClockSkew: defaultMaxClockSkew, requestTimeout: defaultRequestTimeout, defaultTags: splitTags(defaultTags)}
-
-	if s := c.Get(keySigningSecret); strings.TrimSpace(s) == "" {
-		bad(keySigningSecret, "is required")
-	} else {
-		cfg.secret = []byte(s)
-	}
-	if s := strings.TrimSpace(c.Get(keyAPIToken)); s == "" {
-		bad(keyAPIToken, "is required")
-	} else {
-		cfg.apiToken = s
-	}
-	if s := strings.TrimSpace(c.Get(keyEmail)); s == "" {
-		bad(keyEmail, "is required")
-	} else if !strings.Contains(s, "@") {
-		bad(keyEmail, "%q is not an email address", s)
-	} else {
-		cfg.email = s
-	}
-	sub := strings.ToLower(strings.TrimSpace(c.Get(keySubdomain)))
-	switch {
-	case sub == "":
-		bad(keySubdomain, "is required")
-	case !subdomainPattern.MatchString(sub):
-		bad(keySubdomain, "%q is not a subdomain (for https://acme.zendesk.com write \"acme\")", sub)
-	default:
+	if sub := strings.ToLower(p.String(keySubdomain, subdomainCheck)); sub != "" {
 		cfg.apiBase = "https://" + sub + ".zendesk.com"
 	}
-	if s := strings.TrimSpace(c.Get(keyAPIBaseURL)); s != "" {
-		if u, err := url.Parse(s); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			bad(keyAPIBaseURL, "%q is not an absolute http(s) URL", s)
-		} else {
-			cfg.apiBase = strings.TrimRight(s, "/")
-		}
+	if base := p.String(keyAPIBaseURL, configure.HTTPURL); base != "" {
+		cfg.apiBase = strings.TrimRight(base, "/")
 	}
-	if r := strings.TrimSpace(c.Get(keyDefaultRegion)); r != "" {
-		if !sdkphone.ValidRegion(r) {
-			bad(keyDefaultRegion, "unknown region %q (want an ISO 3166-1 alpha-2 code such as \"BR\")", r)
-		}
-		cfg.defaultRegion = strings.ToUpper(r)
-	}
-	if v, ok := c[keyDefaultTags]; ok {
-		cfg.defaultTags = splitTags(v)
-	}
-	if v := strings.TrimSpace(c.Get(keyMaxClockSkew)); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			bad(keyMaxClockSkew, "%q is not a positive duration such as \"5m\"", v)
-		} else {
-			cfg.maxClockSkew = d
-		}
-	}
-	if v := strings.TrimSpace(c.Get(keyAcceptTests)); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad(keyAcceptTests, "%q is not true or false", v)
-		}
-		cfg.acceptTests = b
-	}
-	if v := strings.TrimSpace(c.Get(keyRequestTimeout)); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			bad(keyRequestTimeout, "%q is not a positive duration such as \"10s\"", v)
-		} else {
-			cfg.requestTimeout = d
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	cfg.defaultRegion = strings.ToUpper(p.String(keyDefaultRegion, regionCheck))
+	cfg.defaultTags = normalizeTags(strings.Split(p.String(keyDefaultTags), ","))
+	cfg.maxClockSkew = p.Duration(keyMaxClockSkew)
+	cfg.acceptTests = p.Bool(keyAcceptTests)
+	cfg.requestTimeout = p.Duration(keyRequestTimeout)
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
 }
 
-// splitTags reads a comma-separated list, dropping blanks. Zendesk tags
-// are lower-case words; spaces would split one into several.
-func splitTags(s string) []string {
+// normalizeTags lower-cases tags and drops blank ones. Zendesk tags are
+// lower-case words; spaces would split one into several.
+func normalizeTags(tags []string) []string {
 	var out []string
-	for _, t := range strings.Split(s, ",") {
+	for _, t := range tags {
 		if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
 			out = append(out, strings.ReplaceAll(t, " ", "_"))
 		}

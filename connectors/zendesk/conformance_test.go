@@ -7,12 +7,13 @@ import (
 	"github.com/parley-hub/parley/connectors/zendesk/zendesktest"
 	"github.com/parley-hub/parley/sdk"
 	"github.com/parley-hub/parley/sdk/connectortest"
+	"github.com/parley-hub/parley/sdk/golden"
 )
 
 func conformanceFeatures(t *testing.T) connectortest.Features {
 	f := newFake(t)
 	f.AddTicket(zendesktest.Ticket{ID: 5158, Subject: "Damaged", RequesterID: 8447388090500})
-	body := readTestdata(t, "event_comment_agent.json")
+	body := golden.Read(t, "event_comment_agent.json")
 	at := testNow.Add(-2 * time.Second)
 	return connectortest.Features{
 		Webhooks:         true,
@@ -32,6 +33,21 @@ func conformanceFeatures(t *testing.T) connectortest.Features {
 			"trigger without ticket id": func() sdk.WebhookRequest {
 				return signedRequest([]byte(`{"event":"ticket.updated","ticket":{"status":"open"}}`), testSecret, at)
 			},
+		},
+		// API failures while reading the requester: 429 and 5xx are
+		// retryable with Retry-After, others are not.
+		WebhookAPIFailures: []connectortest.APIFailure{
+			{Name: "429 with Retry-After", Config: func(t *testing.T) sdk.Config {
+				return testConfig(newFake(t, zendesktest.Fault{Path: "/api/v2/users/", Status: 429, RetryAfter: "30"}))
+			}, Retryable: true, RetryAfter: 30 * time.Second},
+			{Name: "503", Config: func(t *testing.T) sdk.Config {
+				return testConfig(newFake(t, zendesktest.Fault{Path: "/api/v2/users/", Status: 503}))
+			}, Retryable: true},
+			{Name: "wrong token", Config: func(t *testing.T) sdk.Config {
+				cfg := testConfig(newFake(t))
+				cfg[keyAPIToken] = "revoked"
+				return cfg
+			}},
 		},
 		ActionCases: []connectortest.ActionCase{
 			{Name: "create ticket", Request: sdk.ActionRequest{Action: ActionCreateTicket, IdempotencyKey: "conf-1",

@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/action"
+	"github.com/parley-hub/parley/sdk/configure"
 )
 
 // Version is the connector's version, reported in its Spec.
@@ -22,10 +23,8 @@ const Version = "0.1.0"
 type Connector struct {
 	now       func() time.Time
 	transport http.RoundTripper // nil = http.DefaultTransport
-	comments  *memo
-
-	mu sync.RWMutex
-	st *state
+	comments  *action.Memo
+	st        configure.State[state]
 }
 
 // state is what Configure builds.
@@ -43,7 +42,7 @@ var (
 
 // New returns an unconfigured Zendesk connector.
 func New() *Connector {
-	return &Connector{now: time.Now, comments: newMemo(10000)}
+	return &Connector{now: time.Now, comments: action.NewMemo(10000)}
 }
 
 // Spec describes the connector, every config field and every action.
@@ -64,10 +63,7 @@ func (c *Connector) Configure(ctx context.Context, cfg sdk.Config) error {
 	if err != nil {
 		return err
 	}
-	st := &state{cfg: parsed, api: newClient(parsed, c.transport)}
-	c.mu.Lock()
-	c.st = st
-	c.mu.Unlock()
+	c.st.Set(&state{cfg: parsed, api: newClient(parsed, c.transport)})
 	return nil
 }
 
@@ -89,11 +85,4 @@ func (c *Connector) Health(ctx context.Context) error {
 	return nil
 }
 
-func (c *Connector) state() (*state, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.st == nil {
-		return nil, fmt.Errorf("zendesk: %w", sdk.ErrNotConfigured)
-	}
-	return c.st, nil
-}
+func (c *Connector) state() (*state, error) { return c.st.Get() }

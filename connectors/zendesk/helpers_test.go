@@ -1,21 +1,13 @@
 package zendesk
 
 import (
-	"encoding/json"
-	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/parley-hub/parley/connectors/zendesk/zendesktest"
 	"github.com/parley-hub/parley/sdk"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 const (
 	testSecret = "dGVzdF9zaWduaW5nX3NlY3JldA=="
@@ -26,9 +18,10 @@ const (
 // testNow is the fixed clock of these tests: the hub's receive time.
 var testNow = time.Date(2026, 5, 2, 9, 0, 30, 0, time.UTC)
 
-// newFake starts a fake Zendesk API with the test users.
-func newFake(t *testing.T) *zendesktest.Server {
+// newFake starts a fake Zendesk API with the test users, answering faults first.
+func newFake(t *testing.T, faults ...zendesktest.Fault) *zendesktest.Server {
 	f := zendesktest.New(t, testEmail, testToken)
+	f.Fail(faults...)
 	f.AddUser(zendesktest.User{ID: 8447388090494, Name: "Maria Agent", Email: "maria@acme.example", Role: "agent"})
 	f.AddUser(zendesktest.User{ID: 8447388090500, Name: "Ana Souza", Email: "ana.souza@example.com", Phone: "+55 11 98765-4321", Locale: "pt-BR"})
 	f.AddUser(zendesktest.User{ID: 8447388090501, Name: "Web Visitor", Email: "visitor@example.com", Locale: "en-US"})
@@ -63,37 +56,4 @@ func signedRequest(body []byte, secret string, at time.Time) sdk.WebhookRequest 
 		h.Set(headerTimestamp, ts)
 	}
 	return sdk.WebhookRequest{Method: http.MethodPost, Path: "/", Header: h, Body: body, ReceivedAt: testNow}
-}
-
-func readTestdata(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// golden compares got, as indented JSON, with testdata/golden/<name>.json.
-func golden(t *testing.T, name string, got any) {
-	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	path := filepath.Join("testdata", "golden", name+".json")
-	if *update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
 }

@@ -1,8 +1,6 @@
 package zendesk
 
 import (
-	sdkphone "github.com/parley-hub/parley/sdk/phone"
-
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -15,6 +13,9 @@ import (
 	"time"
 
 	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/eventdata"
+	sdkphone "github.com/parley-hub/parley/sdk/phone"
+	"github.com/parley-hub/parley/sdk/rest"
 )
 
 // Source is the sdk.Event Source of every event this connector emits.
@@ -198,14 +199,14 @@ func (c *Connector) envelopeEvent(ctx context.Context, st *state, env *envelope,
 		return sdk.WebhookResult{}, fmt.Errorf("%w: %s has no detail.id", sdk.ErrBadRequest, kind)
 	}
 	data := map[string]any{"ticket_id": string(d.ID), "zendesk_event": kind}
-	put(data, "external_id", d.ExternalID)
-	put(data, "subject", d.Subject)
-	put(data, "status", strings.ToLower(d.Status))
-	put(data, "priority", strings.ToLower(d.Priority))
-	put(data, "requester_id", string(d.RequesterID))
-	put(data, "assignee_id", string(d.AssigneeID))
+	eventdata.Put(data, "external_id", d.ExternalID)
+	eventdata.Put(data, "subject", d.Subject)
+	eventdata.Put(data, "status", strings.ToLower(d.Status))
+	eventdata.Put(data, "priority", strings.ToLower(d.Priority))
+	eventdata.Put(data, "requester_id", string(d.RequesterID))
+	eventdata.Put(data, "assignee_id", string(d.AssigneeID))
 	if len(d.Tags) > 0 {
-		data["tags"] = strs(d.Tags)
+		data["tags"] = eventdata.Strings(d.Tags)
 	}
 	typ := TypeTicketUpdated
 	switch kind {
@@ -227,8 +228,8 @@ func (c *Connector) envelopeEvent(ctx context.Context, st *state, env *envelope,
 		data["comment_id"] = string(cm.ID)
 		data["comment_body"] = cm.Body
 		data["comment_public"] = true
-		put(data, "author_id", string(cm.Author.ID))
-		put(data, "author_name", cm.Author.Name)
+		eventdata.Put(data, "author_id", string(cm.Author.ID))
+		eventdata.Put(data, "author_name", cm.Author.Name)
 	default:
 		var ch change
 		if len(env.Event) > 0 {
@@ -254,7 +255,7 @@ func (c *Connector) envelopeEvent(ctx context.Context, st *state, env *envelope,
 		return skip("ticket %s has no requester_id", d.ID)
 	}
 	u, err := st.api.getUser(ctx, string(d.RequesterID))
-	if statusIs(err, http.StatusNotFound) {
+	if rest.StatusIs(err, http.StatusNotFound) {
 		return skip("ticket %s requester %s not found (deleted?)", d.ID, d.RequesterID)
 	}
 	if err != nil {
@@ -312,15 +313,15 @@ func triggerEvent(st *state, tb *triggerBody, req sdk.WebhookRequest, now time.T
 		return res, nil
 	}
 	data := map[string]any{"ticket_id": t.ID}
-	put(data, "external_id", t.ExternalID)
-	put(data, "subject", t.Subject)
-	put(data, "status", status)
-	put(data, "priority", strings.ToLower(t.Priority))
-	put(data, "url", t.URL)
-	put(data, "comment_body", t.LatestPublicComment)
-	put(data, "requester_id", r.ID)
+	eventdata.Put(data, "external_id", t.ExternalID)
+	eventdata.Put(data, "subject", t.Subject)
+	eventdata.Put(data, "status", status)
+	eventdata.Put(data, "priority", strings.ToLower(t.Priority))
+	eventdata.Put(data, "url", t.URL)
+	eventdata.Put(data, "comment_body", t.LatestPublicComment)
+	eventdata.Put(data, "requester_id", r.ID)
 	if tags := strings.Fields(t.Tags); len(tags) > 0 {
-		data["tags"] = strs(tags)
+		data["tags"] = eventdata.Strings(tags)
 	}
 	res.Events = append(res.Events, sdk.Event{
 		Type: typ, Source: Source, ID: id,
@@ -357,20 +358,4 @@ func parseTime(s string, fallback time.Time) time.Time {
 		}
 	}
 	return fallback.UTC()
-}
-
-// put sets data[k] unless v is empty.
-func put(data map[string]any, k, v string) {
-	if v = strings.TrimSpace(v); v != "" {
-		data[k] = v
-	}
-}
-
-// strs converts to []any: event data travels as JSON-like values.
-func strs(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }

@@ -2,9 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/parley-hub/parley/core/delivery"
 	"github.com/parley-hub/parley/core/event"
@@ -21,8 +18,9 @@ import (
 
 // Config configures the HTTP API.
 type Config struct {
-	// KeyHashes are the accepted API keys as "sha256:<hex>" hashes.
-	KeyHashes []string
+	// Keys are the accepted API keys, with their scopes (see keys.go and
+	// the route table in routes.go).
+	Keys []Key
 	// MaxBodyBytes bounds request bodies; default 3 MiB.
 	MaxBodyBytes int64
 	Events       *ingest.Events
@@ -31,15 +29,33 @@ type Config struct {
 	Direct *Direct
 	// Webhook serves /webhooks/whatsapp (GET handshake, POST deliveries).
 	Webhook http.Handler
+	// Connectors serves POST /connectors/{name}/webhook[/{rest...}] (no API
+	// key: each connector checks its sender's signature); nil for none.
+	Connectors http.Handler
+	// Plugins lists and inspects the connector plugins for GET
+	// /v1/connectors; nil for none.
+	Plugins Plugins
+	// Policy serves the contact, consent and agent-queue endpoints and the
+	// decision shown with each message; nil for none.
+	Policy *Policy
+	// DeadLetters serves /v1/dlq (list, show, replay); nil for none.
+	DeadLetters DeadLetters
+	// Metrics serves GET /metrics without an API key; nil when the metrics
+	// are served elsewhere (server.metrics_addr) or not at all.
+	Metrics http.Handler
+	// Observer is told of every request, for metrics; nil for none.
+	Observer Observer
 	// Ready reports whether Parley can take work; nil means always.
 	Ready func(ctx context.Context) error
 	Log   *slog.Logger
+	// Now is the clock API keys' validity is checked against; default time.Now.
+	Now func() time.Time
 }
 
 // Server is the HTTP API.
 type Server struct {
-	cfg    Config
-	hashes [][]byte
+	cfg  Config
+	keys *keyring
 }
 
 // New returns the API server.
@@ -50,35 +66,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg}
-	for i, h := range cfg.KeyHashes {
-		b, err := hex.DecodeString(strings.TrimPrefix(h, "sha256:"))
-		if err != nil || !strings.HasPrefix(h, "sha256:") || len(b) != sha256.Size {
-			return nil, fmt.Errorf("api key hash %d: want sha256:<64 hex digits>", i)
-		}
-		s.hashes = append(s.hashes, b)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	return s, nil
-}
-
-// Handler returns the routes.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", s.readyz)
-	if s.cfg.Webhook != nil {
-		mux.Handle("/webhooks/whatsapp", s.cfg.Webhook)
+	keys, err := newKeyring(cfg.Keys, cfg.Now)
+	if err != nil {
+		return nil, err
 	}
-	mux.Handle("POST /v1/events", s.auth(s.postEvent))
-	mux.Handle("POST /v1/messages", s.auth(s.postMessage))
-	mux.Handle("GET /v1/messages/{id}", s.auth(s.getMessage))
-	mux.Handle("GET /v1/messages", s.auth(s.listMessages))
-	mux.Handle("/v1/", s.auth(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, "")
-	}))
-	return mux
+	return &Server{cfg: cfg, keys: keys}, nil
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -90,30 +85,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-}
-
-// auth accepts a request whose bearer token hashes to a configured key.
-func (s *Server) auth(next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if h == "" || !ok || token == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "missing API key: send Authorization: Bearer <key>", "Authorization")
-			return
-		}
-		sum := sha256.Sum256([]byte(token))
-		match := 0
-		for _, k := range s.hashes {
-			match |= subtle.ConstantTimeCompare(sum[:], k)
-		}
-		if match != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="parley", error="invalid_token"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "invalid API key", "Authorization")
-			return
-		}
-		next(w, r)
-	})
 }
 
 // readBody reads a bounded body; on error it has answered already.
@@ -164,16 +135,17 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "get message", err)
 		return
 	}
+	m.Decision = s.decision(r.Context(), m.ID)
 	writeJSON(w, http.StatusOK, m)
 }
 
-var states = map[string]bool{delivery.StateAccepted: true, delivery.StateSent: true, delivery.StateDelivered: true, delivery.StateRead: true, delivery.StateFailed: true}
+var states = map[string]bool{delivery.StateAccepted: true, delivery.StateSent: true, delivery.StateDelivered: true, delivery.StateRead: true, delivery.StateFailed: true, delivery.StateBlocked: true}
 
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := delivery.Filter{EventID: q.Get("event_id"), Status: q.Get("status"), Before: q.Get("before")}
 	if f.Status != "" && !states[f.Status] {
-		writeError(w, http.StatusBadRequest, "invalid_parameter", fmt.Sprintf("status: want accepted, sent, delivered, read or failed (got %q)", f.Status), "status")
+		writeError(w, http.StatusBadRequest, "invalid_parameter", fmt.Sprintf("status: want accepted, sent, delivered, read, failed or blocked (got %q)", f.Status), "status")
 		return
 	}
 	if l := q.Get("limit"); l != "" {
@@ -207,6 +179,8 @@ type ErrorBody struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 		Field   string `json:"field,omitempty"`
+		// Scope is the scope a 403 insufficient_scope needed.
+		Scope string `json:"scope,omitempty"`
 	} `json:"error"`
 }
 

@@ -32,6 +32,10 @@ type Config struct {
 	Pipeline   Pipeline    `koanf:"pipeline" desc:"Event processing: retries, leases and batching."`
 	Connectors []Connector `koanf:"connectors" desc:"Connector plugins: programs that turn another system's webhooks (or polls) into events and run actions in it (create a ticket, add a note). Each receives webhooks at /connectors/{name}/webhook; flows call its actions as {name}.{action}. Parley checks each binary's SHA-256, starts it, and restarts it if it crashes."`
 	Escalation Escalation  `koanf:"escalation" desc:"Hand-over to a person: customers' messages that ask for one become conversation.escalated events."`
+	Contacts   Contacts    `koanf:"contacts" desc:"How people are identified: phone numbers, time zones, languages."`
+	Consent    Consent     `koanf:"consent" desc:"The consent ledger: the lawful basis of each purpose and the stop and start keywords."`
+	Window     Window      `koanf:"window" desc:"The customer-service window: free-form messages only within 24 hours of the customer's last message; templates otherwise. A click-to-WhatsApp entry starts a 72-hour free entry point period, which changes pricing, not what may be sent."`
+	Guard      Guard       `koanf:"guard" desc:"Guardrails applied before every send: frequency caps, quiet hours and pacing."`
 	Templates  []Template  `koanf:"templates" desc:"Message templates Parley may send, as approved in WhatsApp Manager. Meta's default hello_world (en_US, no params) is always known and need not be listed. Without a config file the demo template below is used; with a file, only the templates listed in it."`
 	Flows      []Flow      `koanf:"flows" desc:"Rules: when an event of a type (and optionally a source) arrives, send a template or a text to a phone number taken from the event, or run a connector's action. Without a config file the demo flow below is used; with a file, only the flows listed in it."`
 
@@ -47,6 +51,7 @@ type Server struct {
 	ReadTimeout  time.Duration `koanf:"read_timeout" default:"15s" min:">0" desc:"Longest time to read a request, body included."`
 	WriteTimeout time.Duration `koanf:"write_timeout" default:"30s" min:">0" desc:"Longest time to write a response."`
 	PprofAddr    string        `koanf:"pprof_addr" format:"hostport" example:"127.0.0.1:6060" desc:"If set, serves Go's profiler (/debug/pprof/) on this separate address, for performance work. Keep it on loopback. Empty turns it off."`
+	MetricsAddr  string        `koanf:"metrics_addr" format:"hostport" example:"127.0.0.1:9090" desc:"If set, serves the Prometheus metrics (/metrics) on this separate address and not on addr. Empty serves them at /metrics on addr, without an API key: counts and latencies only, no personal data, but set this when addr is reachable from the internet (Meta's webhooks need it to be)."`
 	MaxBodyBytes int64         `koanf:"max_body_bytes" default:"3145728" min:"1" desc:"Largest request body accepted, in bytes. The default, 3 MiB, is the largest webhook payload Meta sends."`
 }
 
@@ -81,6 +86,10 @@ type API struct {
 type KeyHash struct {
 	Name string `koanf:"name" required:"true" example:"ops" desc:"Name of the key, shown in logs and audit records."`
 	Hash string `koanf:"hash" required:"true" pattern:"^sha256:[0-9a-f]{64}$" example:"sha256:e2186dbdb1bb4193608605e84f33208765b5693b55edd4f730a719a100eeea6f" desc:"\"sha256:\" followed by the lowercase hex SHA-256 of the key (printf %s KEY | sha256sum). The example is the hash of \"change-me\"."`
+	// Scopes, NotBefore and ExpiresAt: see apikey.go.
+	Scopes    []string `koanf:"scopes" enum:"events:write|messages:send|messages:read|contacts:read|contacts:write|connectors:read|dlq:read|dlq:replay|admin" example:"events:write,messages:read" desc:"What the key may do; at least one. events:write posts events; messages:send and messages:read send and read messages; contacts:read and contacts:write; connectors:read lists the connector plugins; dlq:read and dlq:replay list and replay dead letters; admin grants every scope. A request the key's scopes do not cover gets 403 naming the scope it needs. PARLEY_API_KEY and the sandbox key have admin."`
+	NotBefore string   `koanf:"not_before" format:"timestamp" desc:"When the key starts to be accepted, e.g. 2026-07-01T00:00:00Z. Empty: at once."`
+	ExpiresAt string   `koanf:"expires_at" format:"timestamp" desc:"When the key stops being accepted (401 from then on), e.g. 2026-12-31T00:00:00Z. Empty: never. To rotate a key, add the new one, give the old one an expires_at, move clients over; both work until then. Parley warns at start about keys that expire within 7 days."`
 }
 
 // WhatsApp configures the Cloud API account.
@@ -97,7 +106,7 @@ type WhatsApp struct {
 
 // Emulator configures the embedded Cloud API emulator used in sandbox mode.
 type Emulator struct {
-	Addr          string        `koanf:"addr" default:"127.0.0.1:0" required:"true" format:"hostport" desc:"Listen address of the emulator. Port 0 picks a free port."`
+	Addr          string        `koanf:"addr" default:"127.0.0.1:8089" required:"true" format:"hostport" desc:"Listen address of the emulator; the default is where parley emulator say looks. Port 0 picks a free port."`
 	StatusLatency time.Duration `koanf:"status_latency" default:"50ms" min:"0s" desc:"Delay before each simulated status webhook (sent, delivered)."`
 	ReadAfter     time.Duration `koanf:"read_after" default:"100ms" min:"0s" desc:"Delay after delivered before the simulated customer reads the message. 0 means never."`
 	FaultRate     float64       `koanf:"fault_rate" default:"0" min:"0" max:"1" desc:"Share of sends that fail with a random Cloud API error, to exercise retries."`
@@ -120,10 +129,15 @@ type Retry struct {
 
 // Template is a message template known to Parley.
 type Template struct {
-	Name     string `koanf:"name" required:"true" pattern:"^[a-z0-9_]+$" desc:"Template name as approved in WhatsApp Manager: lowercase letters, digits and underscores."`
-	Language string `koanf:"language" required:"true" pattern:"^[a-z]{2,3}(_[A-Z]{2})?$" desc:"Language code of this translation, e.g. en_US or pt_BR. One entry per name and language."`
-	Category string `koanf:"category" required:"true" enum:"marketing|utility|authentication" desc:"Template category, which decides pricing and the consent needed."`
-	Body     string `koanf:"body" required:"true" desc:"Body text with positional parameters {{1}}, {{2}}, ... numbered without gaps; their count is the number of params a flow must give."`
+	Name            string            `koanf:"name" required:"true" pattern:"^[a-z0-9_]+$" desc:"Template name as approved in WhatsApp Manager: lowercase letters, digits and underscores."`
+	Language        string            `koanf:"language" pattern:"^[a-z]{2,3}(_[A-Z]{2})?$" desc:"Language code of this translation, e.g. en_US or pt_BR: a template with one language. Several languages: one entry per name and language, or the variants list. Set language and body, or variants."`
+	Category        string            `koanf:"category" required:"true" enum:"marketing|utility|authentication" desc:"Template category, which decides pricing and the consent needed."`
+	Body            string            `koanf:"body" desc:"Body text of the language's translation, with positional parameters {{1}}, {{2}}, ... numbered without gaps (or named ones, {{order_number}}, with parameter_format named); their count is the number of params a flow must give."`
+	Version         int               `koanf:"version" min:"0" desc:"Your version of the template, recorded with each decision; 0 when not versioned."`
+	ParameterFormat string            `koanf:"parameter_format" enum:"positional|named" desc:"positional (or empty): {{1}}, {{2}}, ... filled in order; named: {{lower_snake}} placeholders filled by params[].name."`
+	Params          []TemplateParam   `koanf:"params" desc:"The parameter schema, in order: name and type of each placeholder. Checked before every send, so the platform never answers 132000. Empty: every placeholder is text."`
+	DefaultLanguage string            `koanf:"default_language" pattern:"^[a-z]{2,3}(_[A-Z]{2})?$" desc:"The last language of the fallback chain (pt_BR, pt, then this). Empty: the first language listed."`
+	Variants        []TemplateVariant `koanf:"variants" desc:"The template's translations, one per language."`
 }
 
 // Flow is a rule: on an event, send a template or a text.
@@ -134,18 +148,26 @@ type Flow struct {
 	Template *FlowTemplate `koanf:"template" desc:"Template to send. Exactly one of template, text and action."`
 	Text     string        `koanf:"text" example:"Your order {{data.order_number}} has shipped." desc:"Free-form text to send, with {{path}} placeholders filled from the event; only delivered inside the 24-hour customer service window. Exactly one of template, text and action."`
 	Action   FlowAction    `koanf:"action" desc:"Connector action to run instead of sending a message, such as creating a help-desk ticket. Exactly one of template, text and action."`
+
+	Interactive *Interactive `koanf:"interactive" desc:"Reply buttons or a list menu to send instead of a template or text; each option's reply starts the flow it names as next."`
+	Category    string       `koanf:"category" enum:"marketing|utility|authentication|service" desc:"Purpose of the message, which decides the consent needed, caps and quiet hours. Empty: the template's category; service for text and interactive messages."`
+	WhenClosed  *WhenClosed  `koanf:"when_closed" desc:"For text and interactive messages: what to do when the customer-service window is closed. Without it the conversation goes to the agent queue."`
+	Tags        []string     `koanf:"tags" desc:"Tags added to the contact when the flow runs."`
+	Handoff     bool         `koanf:"handoff" desc:"Whether the flow hands the conversation to a person: it enters the agent queue and the bot pauses for the contact until an agent hands it back."`
 }
 
 // Trigger selects events.
 type Trigger struct {
 	Type   string `koanf:"type" required:"true" example:"order.shipped" desc:"Canonical event type that starts the flow."`
 	Source string `koanf:"source" example:"shopify" desc:"Only events from this source (connector name). Empty matches every source."`
+
+	Conditions []Condition `koanf:"conditions" desc:"Tests on the event's fields; the flow starts only when all hold."`
 }
 
 // FlowTemplate says which template a flow sends and how to fill it.
 type FlowTemplate struct {
 	Name     string   `koanf:"name" required:"true" desc:"Template name: one listed under templates, or hello_world."`
-	Language string   `koanf:"language" pattern:"^[a-z]{2,3}(_[A-Z]{2})?$" desc:"Language to send. Empty: the contact's locale (contact.locale) if the template has it, else the template's first listed language."`
+	Language string   `koanf:"language" pattern:"^[a-z]{2,3}(_[A-Z]{2})?$" desc:"Language to send. Empty: the contact's language through the fallback chain: pt_BR, then pt, then the template's default_language (its first listed language), skipping languages the platform has not approved."`
 	Params   []string `koanf:"params" format:"eventpath" desc:"Event paths whose values fill {{1}}, {{2}}, ... in order: contact.<field>, data.<field>, id, type, source or occurred_at."`
 }
 
@@ -156,18 +178,25 @@ func Default() *Config {
 	c := defaults()
 	c.Templates = []Template{{
 		Name:     "order_shipped",
-		Language: "en_US",
 		Category: "utility",
-		Body:     "Hi {{1}}, your order {{2}} has shipped. Track it: {{3}}",
+		Params: []TemplateParam{
+			{Name: "customer_name", Type: "text"},
+			{Name: "order_number", Type: "text"},
+			{Name: "tracking_url", Type: "text"},
+		},
+		Variants: []TemplateVariant{
+			{Language: "en_US", Body: "Hi {{1}}, your order {{2}} has shipped. Track it: {{3}}"},
+			{Language: "pt_BR", Body: "Olá {{1}}, seu pedido {{2}} foi enviado. Acompanhe: {{3}}"},
+			{Language: "es", Body: "Hola {{1}}, tu pedido {{2}} fue enviado. Síguelo: {{3}}"},
+		},
 	}}
 	c.Flows = []Flow{{
 		Name: "order_shipped",
 		On:   Trigger{Type: "order.shipped"},
 		To:   "contact.phone",
 		Template: &FlowTemplate{
-			Name:     "order_shipped",
-			Language: "en_US",
-			Params:   []string{"contact.name", "data.order_number", "data.tracking_url"},
+			Name:   "order_shipped",
+			Params: []string{"contact.name", "data.order_number", "data.tracking_url"},
 		},
 	}}
 	return c

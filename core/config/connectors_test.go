@@ -145,7 +145,7 @@ func TestValidateConnectors(t *testing.T) {
 			modify: func(c *Config) {
 				c.Mode = ModeProduction
 				c.WhatsApp.PhoneNumberID, c.WhatsApp.AccessToken, c.WhatsApp.AppSecret, c.WhatsApp.VerifyToken = "1", "t", "s", "v"
-				c.API.Keys = []KeyHash{{Name: "ops", Hash: HashAPIKey("k")}}
+				c.API.Keys = []KeyHash{{Name: "ops", Hash: HashAPIKey("k"), Scopes: []string{"admin"}}}
 				c.Connectors = []Connector{shopify}
 			},
 			want: []FieldError{{Path: "connectors[0].sha256", Value: "", Msg: "required in production mode"}},

@@ -12,7 +12,7 @@
 //	required:"true"     must be non-empty; required:"production" only in that mode
 //	enum:"a|b"          allowed values
 //	pattern:"^re$"      a regular expression the value must match (when set)
-//	format:"hostport"   one of hostport, url, eventpath (checked when set)
+//	format:"hostport"   one of hostport, url, eventpath, timezone, timestamp (RFC 3339) (checked when set)
 //	min:">0" max:"1"    inclusive bounds; a leading ">" makes a bound exclusive
 //
 // Secrets have the type [Secret], which prints as [Redacted] in logs, errors and

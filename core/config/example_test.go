@@ -77,7 +77,7 @@ func TestExampleItemsLoad(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load(uncommented example): %v\n%s", err, out)
 	}
-	if want := []KeyHash{{Name: "ops", Hash: HashAPIKey("change-me")}}; !reflect.DeepEqual(cfg.API.Keys, want) {
+	if want := []KeyHash{{Name: "ops", Hash: HashAPIKey("change-me"), Scopes: []string{"events:write", "messages:read"}}}; !reflect.DeepEqual(cfg.API.Keys, want) {
 		t.Errorf("api.keys = %v, want %v", cfg.API.Keys, want)
 	}
 }
@@ -129,7 +129,7 @@ func TestDumpRoundTrips(t *testing.T) {
 	t.Parallel()
 	want := Default()
 	want.Flows = append(want.Flows, Flow{Name: "text", On: Trigger{Type: "a.b", Source: "on"}, To: "data.phone", Text: "Hi \"{{contact.name}}\"\n"})
-	want.API.Keys = []KeyHash{{Name: "ops", Hash: HashAPIKey("k")}}
+	want.API.Keys = []KeyHash{{Name: "ops", Hash: HashAPIKey("k"), Scopes: []string{"dlq:read", "admin"}, NotBefore: "2026-01-01T00:00:00Z", ExpiresAt: "2026-12-31T23:59:59+02:00"}}
 	got, err := Load(LoadOptions{File: writeFile(t, string(want.Dump())), Env: []string{}})
 	if err != nil {
 		t.Fatalf("Load(Dump()): %v\n%s", err, want.Dump())
@@ -186,7 +186,7 @@ func TestAPIKeyHashes(t *testing.T) {
 	c.API.Keys = []KeyHash{{Name: "ops", Hash: HashAPIKey("one")}}
 	c.APIKeyFromEnv = "two"
 	got := c.APIKeyHashes()
-	want := []KeyHash{{Name: "ops", Hash: HashAPIKey("one")}, {Name: EnvAPIKey, Hash: HashAPIKey("two")}}
+	want := []KeyHash{{Name: "ops", Hash: HashAPIKey("one")}, {Name: EnvAPIKey, Hash: HashAPIKey("two"), Scopes: []string{ScopeAdmin}}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("APIKeyHashes (-want +got):\n%s", diff)
 	}

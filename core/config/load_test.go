@@ -269,7 +269,7 @@ func TestLoadFileErrors(t *testing.T) {
 func TestLoadProduction(t *testing.T) {
 	t.Parallel()
 	const base = "mode: production\n"
-	const complete = base + "api:\n  keys:\n    - name: ops\n      hash: sha256:e2186dbdb1bb4193608605e84f33208765b5693b55edd4f730a719a100eeea6f\n" +
+	const complete = base + "api:\n  keys:\n    - name: ops\n      scopes: [admin]\n      hash: sha256:e2186dbdb1bb4193608605e84f33208765b5693b55edd4f730a719a100eeea6f\n" +
 		"whatsapp:\n  phone_number_id: \"106540352242922\"\n  access_token: tok\n  app_secret: app\n  verify_token: ver\n"
 	tests := []struct {
 		name string

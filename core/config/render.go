@@ -154,6 +154,17 @@ func applyExamples(v reflect.Value) {
 					panic(fmt.Sprintf("config: example of %s: %v", f.key, err))
 				}
 			}
+		case kindScalarList:
+			if f.example != "" { // comma-separated items
+				items := strings.Split(f.example, ",")
+				list := reflect.MakeSlice(f.typ, len(items), len(items))
+				for i, item := range items {
+					if err := setScalar(list.Index(i), item); err != nil {
+						panic(fmt.Sprintf("config: example of %s: %v", f.key, err))
+					}
+				}
+				v.Field(f.index).Set(list)
+			}
 		}
 	}
 }
@@ -199,6 +210,10 @@ func facts(f *field, path string, inList bool, v reflect.Value) string {
 		parts = append(parts, "host:port")
 	case "url":
 		parts = append(parts, "an absolute http(s) URL")
+	case "timezone":
+		parts = append(parts, "an IANA time zone")
+	case "timestamp":
+		parts = append(parts, "an RFC 3339 time")
 	case "eventpath":
 		if kindOf(f.typ) == kindScalarList {
 			parts = append(parts, "event paths")
@@ -209,7 +224,7 @@ func facts(f *field, path string, inList bool, v reflect.Value) string {
 	if f.min != nil || f.max != nil {
 		parts = append(parts, boundText(f))
 	}
-	if f.example != "" && (v.Kind() != reflect.String || v.String() != f.example) && (v.Kind() != reflect.Map || v.Len() == 0) {
+	if f.example != "" && (v.Kind() != reflect.String || v.String() != f.example) && (v.Kind() != reflect.Map || v.Len() == 0) && (v.Kind() != reflect.Slice || v.Len() == 0) {
 		ex := f.example
 		if f.typ.Kind() == reflect.String {
 			ex = yamlString(ex)

@@ -40,7 +40,7 @@ var (
 	durationType = reflect.TypeFor[time.Duration]()
 	secretType   = reflect.TypeFor[Secret]()
 
-	formats = map[string]bool{"hostport": true, "url": true, "eventpath": true}
+	formats = map[string]bool{"hostport": true, "url": true, "eventpath": true, "timezone": true, "timestamp": true}
 
 	fieldCache sync.Map // reflect.Type -> []field
 )

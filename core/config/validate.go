@@ -35,6 +35,7 @@ func (c *Config) Validate() error {
 	v.connectors(c)
 	v.escalation(c)
 	v.flows(c)
+	v.policy(c)
 	return v.err()
 }
 
@@ -152,6 +153,10 @@ func checkFormat(format, s string) string {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return "is not an absolute http(s) URL"
 		}
+	case "timezone":
+		return checkTimeZone(s)
+	case "timestamp":
+		return checkTimestamp(s)
 	case "eventpath":
 		if !eventPathRE.MatchString(s) {
 			return "is not an event path: use contact.<field>, data.<field>, id, type, source or occurred_at"
@@ -175,6 +180,7 @@ func (v *validator) apiKeys(c *Config) {
 			v.add(fmt.Sprintf("api.keys[%d].name", i), k.Name, nil, "duplicate key name %q (also api.keys[%d])", k.Name, j)
 		}
 		seen[k.Name] = i
+		v.apiKey(fmt.Sprintf("api.keys[%d]", i), k)
 	}
 }
 
@@ -188,31 +194,30 @@ func (v *validator) retry(c *Config) {
 
 func (v *validator) templates(c *Config) {
 	seen := map[[2]string]int{}
+	category := map[string]int{}
 	for i, t := range c.Templates {
 		p := fmt.Sprintf("templates[%d]", i)
-		id := [2]string{t.Name, t.Language}
-		if j, dup := seen[id]; dup && t.Name != "" {
-			v.add(p+".name", t.Name, nil, "duplicate template %q in %s (also templates[%d])", t.Name, t.Language, j)
-		} else {
-			seen[id] = i
+		for _, tr := range t.Translations() {
+			id := [2]string{t.Name, tr.Language}
+			if j, dup := seen[id]; dup && t.Name != "" && j != i {
+				v.add(p+".name", t.Name, nil, "duplicate template %q in %s (also templates[%d])", t.Name, tr.Language, j)
+			} else {
+				seen[id] = i
+			}
 		}
-		if _, err := paramCount(t.Body); err != nil {
-			v.add(p+".body", t.Body, nil, "%v", err)
+		if j, ok := category[t.Name]; ok && c.Templates[j].Category != t.Category {
+			v.add(p+".category", t.Category, nil, "template %q is %s in templates[%d]; every language of a template has one category", t.Name, c.Templates[j].Category, j)
+		} else if !ok {
+			category[t.Name] = i
 		}
+		v.templateVariants(p, t)
 	}
 }
 
 func (v *validator) flows(c *Config) {
 	// Known templates: the first of each name and language (duplicates are
 	// reported by templates), then Meta's built-ins.
-	var known []Template
-	ids := map[[2]string]bool{}
-	for _, t := range append(slices.Clone(c.Templates), builtinTemplates...) {
-		if id := [2]string{t.Name, t.Language}; !ids[id] {
-			ids[id] = true
-			known = append(known, t)
-		}
-	}
+	known := KnownTemplates(c.Templates)
 	seen := map[string]int{}
 	for i, f := range c.Flows {
 		p := fmt.Sprintf("flows[%d]", i)
@@ -224,8 +229,10 @@ func (v *validator) flows(c *Config) {
 		switch n := countTrue(f.Template != nil, f.Text != "", f.Action.Name != ""); {
 		case n > 1:
 			v.add(p, nil, nil, "set exactly one of template, text and action, not more")
-		case n == 0:
-			v.add(p, nil, ErrRequired, "set one of template, text or action")
+		case n == 1 && f.Interactive != nil:
+			v.add(p+".interactive", nil, nil, "an interactive message replaces template, text and action; set only one")
+		case n == 0 && f.Interactive == nil && len(f.Tags) == 0 && !f.Handoff:
+			v.add(p, nil, ErrRequired, "set one of template, text, interactive or action (or only tags or handoff)")
 		}
 		if f.Action.Name != "" {
 			v.flowAction(p+".action", f.Action, c)
@@ -268,7 +275,7 @@ func (v *validator) flowTemplate(p string, ft *FlowTemplate, known []Template) {
 		return
 	}
 	for _, t := range cands {
-		n, err := paramCount(t.Body)
+		n, err := t.bodyParams(t.Body)
 		if err == nil && n != len(ft.Params) {
 			v.add(p+".params", ft.Params, nil, "template %q (%s) takes %d params; got %d", t.Name, t.Language, n, len(ft.Params))
 			return

@@ -80,7 +80,7 @@ func TestValidate(t *testing.T) {
 		{
 			name: "api keys",
 			modify: func(c *Config) {
-				c.API.Keys = []KeyHash{{Name: "ops", Hash: HashAPIKey("a")}, {Name: "ops", Hash: "a"}, {Hash: HashAPIKey("b")}}
+				c.API.Keys = []KeyHash{{Name: "ops", Hash: HashAPIKey("a"), Scopes: []string{"admin"}}, {Name: "ops", Hash: "a", Scopes: []string{"admin"}}, {Hash: HashAPIKey("b"), Scopes: []string{"admin"}}}
 			},
 			want: []FieldError{
 				{Path: "api.keys[1].hash", Value: "a", Msg: `"a" does not match ^sha256:[0-9a-f]{64}$`},
@@ -117,7 +117,7 @@ func TestValidate(t *testing.T) {
 			name: "flow template checks",
 			modify: func(c *Config) {
 				c.Flows = append(c.Flows,
-					Flow{Name: "b", On: Trigger{Type: "t"}, To: "contact.phone", Template: &FlowTemplate{Name: "order_shipped", Language: "pt_BR"}},
+					Flow{Name: "b", On: Trigger{Type: "t"}, To: "contact.phone", Template: &FlowTemplate{Name: "order_shipped", Language: "fr_FR"}},
 					Flow{Name: "c", On: Trigger{Type: "t"}, To: "contact.phone", Template: &FlowTemplate{Name: "order_shipped", Params: []string{"data.a"}}},
 					Flow{Name: "d", On: Trigger{Type: "t"}, To: "phone", Template: &FlowTemplate{Name: "hello_world", Params: []string{"order.number"}}},
 				)
@@ -125,7 +125,7 @@ func TestValidate(t *testing.T) {
 			want: []FieldError{
 				{Path: "flows[3].to", Value: "phone", Msg: `"phone" is not an event path: use contact.<field>, data.<field>, id, type, source or occurred_at`},
 				{Path: "flows[3].template.params[0]", Value: "order.number", Msg: `"order.number" is not an event path: use contact.<field>, data.<field>, id, type, source or occurred_at`},
-				{Path: "flows[1].template.language", Value: "pt_BR", Msg: `template "order_shipped" has no language "pt_BR" (has en_US)`},
+				{Path: "flows[1].template.language", Value: "fr_FR", Msg: `template "order_shipped" has no language "fr_FR" (has en_US, pt_BR, es)`},
 				{Path: "flows[2].template.params", Value: []string{"data.a"}, Msg: `template "order_shipped" (en_US) takes 3 params; got 1`},
 				{Path: "flows[3].template.params", Value: []string{"order.number"}, Msg: `template "hello_world" (en_US) takes 0 params; got 1`},
 			},
@@ -144,7 +144,7 @@ func TestValidate(t *testing.T) {
 				{Path: "flows[1].name", Value: "order_shipped", Msg: `duplicate flow name "order_shipped" (also flows[0])`},
 				{Path: "flows[1].text", Value: "Hi {{contact.name}}, {{order}}", Msg: "placeholder {{order}} is not an event path: use contact.<field>, data.<field>, id, type, source or occurred_at"},
 				{Path: "flows[2]", Msg: "set exactly one of template, text and action, not more"},
-				{Path: "flows[3]", Msg: "set one of template, text or action"},
+				{Path: "flows[3]", Msg: "set one of template, text, interactive or action (or only tags or handoff)"},
 			},
 		},
 	}

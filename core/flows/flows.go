@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -14,6 +16,7 @@ import (
 	"github.com/parley-hub/parley/core/deadletter"
 	"github.com/parley-hub/parley/core/delivery"
 	"github.com/parley-hub/parley/core/event"
+	"github.com/parley-hub/parley/core/policy"
 	"github.com/parley-hub/parley/core/store"
 	"github.com/parley-hub/parley/core/whatsapp"
 )
@@ -21,6 +24,9 @@ import (
 var (
 	// ErrMissingField means a path a flow needs is absent from the event.
 	ErrMissingField = errors.New("missing field")
+	// ErrNoActions means a flow names a connector action but the Router
+	// was given no ActionQueue.
+	ErrNoActions = errors.New("flow names an action but no connectors run")
 )
 
 // RenderError says which flow failed to build its message from which field.
@@ -45,15 +51,24 @@ func (e *RenderError) Unwrap() error { return e.Err }
 type Router struct {
 	db          *store.DB
 	messages    *delivery.Store
-	flows       []config.Flow
+	flows       atomic.Pointer[[]config.Flow] // swapped by Reload
 	outboxTopic string
+	actions     ActionQueue // nil: no flow names an action
+	policy      *Policy     // nil: no contacts, no gate metadata
+	now         func() time.Time
 }
 
 // New returns a Router for the configured flows that enqueues the messages
-// it creates on outboxTopic.
+// it creates on outboxTopic (with WithPolicy, the policy gate's topic).
 func New(db *store.DB, messages *delivery.Store, flows []config.Flow, outboxTopic string) *Router {
-	return &Router{db: db, messages: messages, flows: flows, outboxTopic: outboxTopic}
+	r := &Router{db: db, messages: messages, outboxTopic: outboxTopic, now: time.Now}
+	r.Reload(flows)
+	return r
 }
+
+// Reload replaces the flows (a changed config file); events already being
+// routed finish with the flows they started with.
+func (r *Router) Reload(flows []config.Flow) { r.flows.Store(&flows) }
 
 // Handle is the Watermill handler of the events topic; the payload is the
 // event id. For every matching flow it creates the message and enqueues it,
@@ -66,35 +81,100 @@ func (r *Router) Handle(msg *message.Message) error {
 	id := string(msg.Payload)
 	var raw []byte
 	var received int64
-	if err := r.db.Reader().QueryRowContext(ctx, `SELECT body, received_at FROM events WHERE id = ?`, id).Scan(&raw, &received); err != nil {
+	if err := r.db.ReadRow(ctx, `SELECT body, received_at FROM events WHERE id = ?`, id).Scan(&raw, &received); err != nil {
 		return fmt.Errorf("event %s: load: %w", id, err)
 	}
 	ev, err := event.Decode(raw, time.UnixMilli(received))
 	if err != nil {
 		return deadletter.Permanent(fmt.Errorf("event %s: %w", id, err))
 	}
-	var planned []delivery.NewMessage
-	for _, f := range r.flows {
-		if !Matches(f, ev) {
+	flows := *r.flows.Load()
+	var matched []config.Flow
+	next := nextSteps(flows, ev)
+	for _, f := range flows {
+		if Matches(f, ev) || slices.Contains(next, f.Name) {
+			matched = append(matched, f)
+		}
+	}
+	var profile contacts.Profile
+	locale := ""
+	if r.policy != nil {
+		profile = r.policy.profile(ev)
+		locale = r.policy.locale(ctx, r.db.Reader(), profile)
+	}
+	var plans []*planned
+	var actions, effects []config.Flow
+	for _, f := range matched {
+		if len(f.Tags) > 0 || f.Handoff {
+			effects = append(effects, f)
+		}
+		if f.Action.Name != "" {
+			actions = append(actions, f)
 			continue
 		}
-		req, err := Render(f, ev)
+		if f.Template == nil && f.Text == "" && f.Interactive == nil {
+			continue // tags or handoff only
+		}
+		if r.policy == nil {
+			req, err := Render(f, ev)
+			if err != nil {
+				return deadletter.Permanent(fmt.Errorf("event %s: %w", id, err))
+			}
+			plans = append(plans, &planned{msg: delivery.NewMessage{
+				EventID:   id,
+				Flow:      f.Name,
+				DedupeKey: strings.Join([]string{f.Name, id, req.To, "0"}, "|"),
+				Request:   req,
+			}})
+			continue
+		}
+		p, err := r.policy.plan(ctx, f, ev, id, locale, profile.Phone)
 		if err != nil {
 			return deadletter.Permanent(fmt.Errorf("event %s: %w", id, err))
 		}
-		planned = append(planned, delivery.NewMessage{
-			EventID:   id,
-			Flow:      f.Name,
-			DedupeKey: strings.Join([]string{f.Name, id, req.To, "0"}, "|"),
-			Request:   req,
-		})
+		plans = append(plans, p)
 	}
-	if len(planned) == 0 {
+	hasPerson := r.policy != nil && (profile.Phone != "" || profile.Email != "" || profile.External != "" || profile.WaID != "")
+	if len(plans) == 0 && len(actions) == 0 && !hasPerson {
 		return nil
 	}
+	if len(actions) > 0 && r.actions == nil {
+		return deadletter.Permanent(fmt.Errorf("event %s: flow %q: %w", id, actions[0].Name, ErrNoActions))
+	}
 	err = r.db.Write(ctx, func(tx *store.Tx) error {
-		for _, p := range planned {
-			if _, _, err := r.messages.EnqueueTx(ctx, tx, p, r.outboxTopic); err != nil {
+		contactID := ""
+		if hasPerson {
+			var err error
+			if contactID, err = r.policy.Contacts.ResolveTx(ctx, tx, profile); err != nil {
+				return err
+			}
+			if err := consequencesTx(ctx, tx, ev, id, contactID, r.now()); err != nil {
+				return err
+			}
+		}
+		for _, p := range plans {
+			mid, created, err := r.messages.EnqueueTx(ctx, tx, p.msg, r.outboxTopic)
+			if err != nil {
+				return err
+			}
+			if created && r.policy != nil {
+				if p.own {
+					p.meta.ContactID = contactID
+				}
+				if err := policy.AttachTx(ctx, tx, mid, p.meta); err != nil {
+					return err
+				}
+			}
+		}
+		if contactID != "" {
+			for _, f := range effects {
+				if err := effectsTx(ctx, tx, f, id, contactID, r.now()); err != nil {
+					return err
+				}
+			}
+		}
+		for _, f := range actions {
+			if err := r.actions.EnqueueActionTx(ctx, tx, f, id); err != nil {
 				return err
 			}
 		}
@@ -103,9 +183,18 @@ func (r *Router) Handle(msg *message.Message) error {
 	return err
 }
 
-// Matches reports whether flow f starts on event ev.
+// Matches reports whether flow f starts on event ev: the type and source
+// match and every condition holds.
 func Matches(f config.Flow, ev *event.Event) bool {
-	return f.On.Type == ev.Type && (f.On.Source == "" || f.On.Source == ev.Source)
+	if f.On.Type != ev.Type || f.On.Source != "" && f.On.Source != ev.Source {
+		return false
+	}
+	for _, c := range f.On.Conditions {
+		if !Holds(c, ev) {
+			return false
+		}
+	}
+	return true
 }
 
 // Render builds the Cloud API request flow f sends for event ev.
@@ -150,9 +239,12 @@ func Render(f config.Flow, ev *event.Event) (*whatsapp.SendRequest, error) {
 var placeholder = regexp.MustCompile(`\{\{\s*([a-z_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}`)
 
 // fill replaces {{path}} placeholders in a flow's text with event values.
-func fill(f config.Flow, ev *event.Event) (string, error) {
+func fill(f config.Flow, ev *event.Event) (string, error) { return fillText(f.Name, f.Text, ev) }
+
+// fillText replaces {{path}} placeholders in text with event values.
+func fillText(flow, text string, ev *event.Event) (string, error) {
 	var missing string
-	out := placeholder.ReplaceAllStringFunc(f.Text, func(m string) string {
+	out := placeholder.ReplaceAllStringFunc(text, func(m string) string {
 		path := placeholder.FindStringSubmatch(m)[1]
 		v, ok := ev.Lookup(path)
 		if !ok && missing == "" {
@@ -161,7 +253,7 @@ func fill(f config.Flow, ev *event.Event) (string, error) {
 		return v
 	})
 	if missing != "" {
-		return "", &RenderError{Flow: f.Name, Field: missing, Err: ErrMissingField}
+		return "", &RenderError{Flow: flow, Field: missing, Err: ErrMissingField}
 	}
 	return out, nil
 }

@@ -32,7 +32,7 @@ func TestRender(t *testing.T) {
 		flow config.Flow
 		want string
 	}{
-		{"template with params", demo, `{"messaging_product":"whatsapp","recipient_type":"individual","to":"+16505551234","type":"template","template":{"name":"order_shipped","language":{"code":"en_US"},"components":[{"type":"body","parameters":[{"type":"text","text":"Ana"},{"type":"text","text":"A-7"},{"type":"text","text":"https://t.example/7"}]}]}}`},
+		{"template with params, in the contact's language", demo, `{"messaging_product":"whatsapp","recipient_type":"individual","to":"+16505551234","type":"template","template":{"name":"order_shipped","language":{"code":"pt_BR"},"components":[{"type":"body","parameters":[{"type":"text","text":"Ana"},{"type":"text","text":"A-7"},{"type":"text","text":"https://t.example/7"}]}]}}`},
 		{"text with placeholders", textFlow, `{"messaging_product":"whatsapp","recipient_type":"individual","to":"+16505551234","type":"text","text":{"body":"Order A-7 for Ana"}}`},
 		{"language from the contact's locale", localeFlow, `{"messaging_product":"whatsapp","recipient_type":"individual","to":"+442079460958","type":"template","template":{"name":"hello_world","language":{"code":"pt_BR"}}}`},
 	}

@@ -26,7 +26,7 @@ func startEmulator(ctx context.Context, cfg *config.Config, s *SandboxSecrets, w
 		FaultRate:     cfg.Emulator.FaultRate,
 		Logger:        log.With("component", "emulator"),
 	}
-	for _, t := range cfg.Templates {
+	for _, t := range config.ExpandTemplates(cfg.Templates) {
 		ecfg.Templates = append(ecfg.Templates, emulator.TemplateSeed{Name: t.Name, Language: t.Language, Category: strings.ToUpper(t.Category), Body: t.Body})
 	}
 	emu, err := emulator.New(ecfg)

@@ -12,12 +12,15 @@ import (
 
 	"github.com/parley-hub/parley/core/api"
 	"github.com/parley-hub/parley/core/config"
+	"github.com/parley-hub/parley/core/contacts"
 	"github.com/parley-hub/parley/core/deadletter"
 	"github.com/parley-hub/parley/core/delivery"
+	"github.com/parley-hub/parley/core/escalation"
 	"github.com/parley-hub/parley/core/flows"
 	"github.com/parley-hub/parley/core/inbox"
 	"github.com/parley-hub/parley/core/ingest"
 	"github.com/parley-hub/parley/core/pipeline"
+	"github.com/parley-hub/parley/core/policy"
 	"github.com/parley-hub/parley/core/pubsub"
 	"github.com/parley-hub/parley/core/store"
 	"github.com/parley-hub/parley/core/whatsapp"
@@ -32,6 +35,9 @@ type Options struct {
 	Out io.Writer
 	// Ready, if set, is called with the listening URLs once Parley serves.
 	Ready func(Info)
+	// ConfigFile, if set, is watched: when it changes, flows, templates and
+	// the policy rules reload without a restart.
+	ConfigFile string
 }
 
 // Info describes a running Parley.
@@ -97,7 +103,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 			return err
 		}
 		info.APIKey = secrets.APIKey
-		keyHashes = append(keyHashes, config.KeyHash{Name: "sandbox", Hash: config.HashAPIKey(secrets.APIKey)})
+		keyHashes = append(keyHashes, config.KeyHash{Name: "sandbox", Hash: config.HashAPIKey(secrets.APIKey), Scopes: []string{config.ScopeAdmin}})
 		wa.AppSecret, wa.VerifyToken, wa.AccessToken = config.Secret(secrets.AppSecret), config.Secret(secrets.VerifyToken), config.Secret(secrets.AccessToken)
 		emu, info.EmulatorURL, err = startEmulator(ctx, cfg, secrets, info.URL+"/webhooks/whatsapp", log)
 		if err != nil {
@@ -117,7 +123,40 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	}
 	messages := delivery.NewStore(db)
 	events := ingest.New(db, pipeline.TopicEvents)
-	in := inbox.New(db, messages, pipeline.TopicWebhooks, log)
+	in := inbox.New(db, messages, pipeline.TopicWebhooks, log).WithInboundTopic(pipeline.TopicInbound).WithStatusHook(policy.StatusHookTx)
+	conns, err := startConnectors(ctx, cfg, db, events, log)
+	if err != nil {
+		return err
+	}
+	stopConnectors := conns.Close // becomes runConnectors' stop once they run
+	defer func() { stopConnectors() }()
+	dlq, err := newDeadLetters(db, messages, in)
+	if err != nil {
+		return err
+	}
+	mtr, err := newMetrics(db, dlq, conns.Host(), log)
+	if err != nil {
+		return err
+	}
+	in.WithStatusObserver(mtr)
+	var metricsOnAPI http.Handler
+	if cfg.Server.MetricsAddr != "" {
+		if err := serveMetrics(ctx, cfg.Server.MetricsAddr, mtr.Handler(), log); err != nil {
+			return err
+		}
+	} else {
+		metricsOnAPI = mtr.Handler()
+	}
+	pol, err := newPolicy(cfg, db, messages, events, conns, log)
+	if err != nil {
+		return err
+	}
+	router := flows.New(db, messages, cfg.Flows, pipeline.TopicGate).WithActions(conns).WithPolicy(pol.flows)
+	stopWatch, err := pol.watchConfig(opts.ConfigFile, router, log)
+	if err != nil {
+		return err
+	}
+	defer stopWatch()
 	receiver, err := whatsapp.NewReceiver(whatsapp.ReceiverConfig{
 		AppSecret: string(wa.AppSecret), VerifyToken: string(wa.VerifyToken), MaxBodyBytes: cfg.Server.MaxBodyBytes, Sink: in, Logger: log,
 	})
@@ -128,25 +167,30 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	pipe, err := pipeline.New(db, pipeline.Config{
 		Retry: cfg.Pipeline.Retry, LeaseTimeout: cfg.Pipeline.LeaseTimeout, BatchSize: cfg.Pipeline.BatchSize, Log: log,
 	}, pipeline.Stages{
-		Flows:   flows.New(db, messages, cfg.Flows, pipeline.TopicOutbox).Handle,
-		Send:    delivery.NewSender(messages, client, log).Handle,
-		Webhook: in.Handle,
+		Flows:        router.Handle,
+		Gate:         pol.gate.Handle,
+		Send:         delivery.NewSender(messages, mtr.Client(client), log).WithGuard(pol.pacing).Handle,
+		Conversation: pol.conversation.Handle,
+		Timers:       pol.timers,
+		Webhook:      in.Handle,
+		Actions:      conns.HandleAction,
+		Escalation:   escalation.New(escalation.Config{DB: db, Events: events, Keywords: cfg.Escalation.Keywords, Log: log}).Handle,
 		DeadLetterHooks: map[string]deadletter.Hook{
-			pipeline.TopicOutbox: messages.DeadLetterHook,
+			pipeline.TopicOutbox:  messages.DeadLetterHook,
+			pipeline.TopicGate:    messages.DeadLetterHook,
+			pipeline.TopicActions: conns.DeadLetterHook,
 		},
 	})
 	if err != nil {
 		return err
 	}
 
-	hashes := make([]string, 0, len(keyHashes))
-	for _, k := range keyHashes {
-		hashes = append(hashes, k.Hash)
-	}
 	srv, err := api.New(api.Config{
-		KeyHashes: hashes, MaxBodyBytes: cfg.Server.MaxBodyBytes, Events: events, Messages: messages,
-		Direct:  &api.Direct{DB: db, Messages: messages, Topic: pipeline.TopicOutbox},
-		Webhook: receiver, Log: log,
+		Keys: apiKeys(keyHashes, time.Now(), log), DeadLetters: dlq, Metrics: metricsOnAPI, Observer: mtr,
+		MaxBodyBytes: cfg.Server.MaxBodyBytes, Events: events, Messages: messages,
+		Direct:  &api.Direct{DB: db, Messages: messages, Topic: pipeline.TopicGate},
+		Policy:  &api.Policy{DB: db, Contacts: pol.contacts, Handoff: pol.handoff, Audit: pol.audit, Phones: contacts.Phones{DefaultRegion: cfg.Contacts.DefaultRegion}},
+		Webhook: receiver, Connectors: conns, Plugins: conns.Host(), Log: log,
 		Ready: func(ctx context.Context) error {
 			select {
 			case <-pipe.Running():
@@ -161,6 +205,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	}
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadTimeout: cfg.Server.ReadTimeout, WriteTimeout: cfg.Server.WriteTimeout, ReadHeaderTimeout: 5 * time.Second}
 
+	stopConnectors = runConnectors(ctx, conns)
 	pipeErr := make(chan error, 1)
 	go func() { pipeErr <- pipe.Run(ctx) }()
 	httpErr := make(chan error, 1)
@@ -171,6 +216,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		return fmt.Errorf("pipeline: %w", err)
 	}
 
+	if wa.WABAID != "" {
+		pol.syncTemplates(ctx, db, client, log)
+	}
 	banner(out, cfg, info)
 	log.Info("parley started", "mode", cfg.Mode, "url", info.URL, "emulator", info.EmulatorURL, "db", db.Path())
 	if opts.Ready != nil {
@@ -188,6 +236,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer scancel()
 	err = errors.Join(err, httpSrv.Shutdown(sctx), pipe.Close())
+	stopConnectors()
 	return err
 }
 
@@ -196,6 +245,7 @@ func banner(out io.Writer, cfg *config.Config, info Info) {
 	fmt.Fprintf(out, "  API:       %s/v1/\n", info.URL)
 	fmt.Fprintf(out, "  Webhook:   %s/webhooks/whatsapp\n", info.URL)
 	fmt.Fprintf(out, "  Database:  %s\n", cfg.StorePath())
+	connectorBanner(out, cfg, info.URL)
 	if cfg.Mode == config.ModeSandbox {
 		fmt.Fprintf(out, "  Emulator:  %s (Cloud API sandbox; customer messages: POST %s/_emulator/inbound)\n", info.EmulatorURL, info.EmulatorURL)
 		fmt.Fprintf(out, "  API key:   %s\n", info.APIKey)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parley-hub/parley/core/store"
+	"github.com/parley-hub/parley/core/templates"
 	"github.com/parley-hub/parley/core/whatsapp"
 )
 
@@ -50,14 +51,10 @@ func upsertTemplateTx(ctx context.Context, tx *store.Tx, u whatsapp.TemplateStat
 	if u.Reason != nil {
 		reason = *u.Reason
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO template_statuses(name, language, status, category, template_id, reason, updated_at) VALUES (?,?,?,?,?,?,?)
-		ON CONFLICT(name, language) DO UPDATE SET status = excluded.status, category = COALESCE(excluded.category, category),
-		template_id = excluded.template_id, reason = excluded.reason, updated_at = excluded.updated_at`,
-		u.MessageTemplateName, u.MessageTemplateLanguage, u.Event, nullable(u.MessageTemplateCategory), u.MessageTemplateID.String(), reason, now)
-	if err != nil {
-		return fmt.Errorf("template %s/%s status %s: %w", u.MessageTemplateName, u.MessageTemplateLanguage, u.Event, err)
-	}
-	return nil
+	return templates.UpsertStatusTx(ctx, tx, templates.StatusUpdate{
+		Name: u.MessageTemplateName, Language: u.MessageTemplateLanguage, Status: u.Event,
+		Category: u.MessageTemplateCategory, ID: u.MessageTemplateID.String(), Reason: reason,
+	}, time.UnixMilli(now))
 }
 
 func nullable(s string) any {

@@ -24,6 +24,9 @@ type Inbox struct {
 	db       *store.DB
 	messages *delivery.Store
 	topic    string
+	inbound  string // topic announcing customers' messages; "" for none
+	onStatus StatusHook
+	observer StatusObserver // told of applied statuses after the commit; nil for none
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -67,7 +70,7 @@ func (in *Inbox) Handle(msg *message.Message) error {
 	}
 	var raw []byte
 	var state string
-	if err := in.db.Reader().QueryRowContext(ctx, `SELECT body, state FROM webhook_inbox WHERE id = ?`, id).Scan(&raw, &state); err != nil {
+	if err := in.db.ReadRow(ctx, `SELECT body, state FROM webhook_inbox WHERE id = ?`, id).Scan(&raw, &state); err != nil {
 		return fmt.Errorf("webhook %d: load: %w", id, err)
 	}
 	if state != "pending" {
@@ -84,17 +87,31 @@ func (in *Inbox) Handle(msg *message.Message) error {
 		}
 		return deadletter.Permanent(fmt.Errorf("webhook %d: %w", id, perr))
 	}
+	sts := make([]whatsapp.Status, len(n.Statuses))
+	for i, st := range n.Statuses {
+		sts[i] = st.Status
+	}
+	statuses, err := delivery.PrepareStatuses(sts)
+	if err != nil {
+		return deadletter.Permanent(fmt.Errorf("webhook %d: %w", id, err))
+	}
 	now := in.now().UnixMilli()
 	err = in.db.Write(ctx, func(tx *store.Tx) error {
-		statuses := make([]whatsapp.Status, len(n.Statuses))
-		for i, st := range n.Statuses {
-			statuses[i] = st.Status
-		}
 		if err := in.messages.ApplyStatusesTx(ctx, tx, statuses); err != nil {
 			return err
 		}
+		if in.onStatus != nil {
+			for _, st := range sts {
+				if err := in.onStatus(ctx, tx, st); err != nil {
+					return err
+				}
+			}
+		}
 		for _, m := range n.Inbound {
 			if err := insertInboundTx(ctx, tx, m, now); err != nil {
+				return err
+			}
+			if err := in.announceTx(tx, m); err != nil {
 				return err
 			}
 		}
@@ -109,5 +126,6 @@ func (in *Inbox) Handle(msg *message.Message) error {
 	if err != nil {
 		return fmt.Errorf("webhook %d: apply: %w", id, err)
 	}
+	in.observe(sts)
 	return nil
 }

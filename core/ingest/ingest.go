@@ -53,40 +53,80 @@ func New(db *store.DB, topic string) *Events {
 // transaction. It returns after the commit. A *event.FieldError means the
 // input was refused; it has been kept in the rejects table with the reason.
 func (e *Events) Accept(ctx context.Context, raw []byte, key string) (*Result, error) {
+	d, err := e.Decode(raw, key)
+	if err != nil {
+		if rerr := Reject(ctx, e.db, "event", raw, err.Error(), e.now()); rerr != nil {
+			return nil, errors.Join(err, rerr)
+		}
+		return nil, err
+	}
+	var res *Result
+	err = e.db.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		res, err = e.StoreTx(ctx, tx, d)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Decoded is an event that passed validation, ready for StoreTx.
+type Decoded struct {
+	Event *event.Event
+	// Key is the idempotency key: the one given, else source:id.
+	Key string
+
+	raw        []byte
+	receivedAt time.Time
+}
+
+// Decode validates raw as a canonical event with idempotency key key (""
+// means source:id), without storing anything. The error is a
+// *event.FieldError naming the refused field; Accept keeps such input in the
+// rejects table, a caller of Decode records it its own way.
+func (e *Events) Decode(raw []byte, key string) (*Decoded, error) {
 	now := e.now()
 	ev, err := event.Decode(raw, now)
 	if err == nil && len(key) > MaxKeyLength {
 		err = &event.FieldError{Field: "Idempotency-Key", Value: key[:32] + "...", Msg: fmt.Sprintf("longer than %d bytes", MaxKeyLength)}
 	}
 	if err != nil {
-		if rerr := Reject(ctx, e.db, "event", raw, err.Error(), now); rerr != nil {
-			return nil, errors.Join(err, rerr)
-		}
 		return nil, err
 	}
 	if key == "" {
 		key = ev.Source + ":" + ev.ID
 	}
+	return &Decoded{Event: ev, Key: key, raw: raw, receivedAt: now}, nil
+}
+
+// StoreTx stores a decoded event and enqueues it inside the caller's
+// transaction, so that a connector's webhook and its events commit together.
+// A repeat of the idempotency key stores nothing and returns the first answer
+// with Replayed set.
+func (e *Events) StoreTx(ctx context.Context, tx *store.Tx, d *Decoded) (*Result, error) {
+	ev, key := d.Event, d.Key
 	id := "evt_" + strings.ToLower(ulid.Make().String())
 	body, err := json.Marshal(Accepted{EventID: id, Status: "accepted", IdempotencyKey: key})
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{Code: 202, Body: body}
-	err = e.db.Write(ctx, func(tx *store.Tx) error {
-		r, err := tx.Exec(ctx, `INSERT INTO events(id, idem_key, type, source, source_id, occurred_at, received_at, body, response_code, response)
-			VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(idem_key) DO NOTHING`,
-			id, key, ev.Type, ev.Source, ev.ID, ev.OccurredAt.UnixMilli(), now.UnixMilli(), raw, res.Code, body)
-		if err != nil {
-			return fmt.Errorf("store event: %w", err)
-		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			res.Replayed = true
-			return tx.QueryRow(ctx, `SELECT response_code, response FROM events WHERE idem_key = ?`, key).Scan(&res.Code, &res.Body)
-		}
-		return pubsub.PublishTx(tx, e.topic, message.NewMessage(watermill.NewUUID(), []byte(id)))
-	})
+	r, err := tx.Exec(ctx, `INSERT INTO events(id, idem_key, type, source, source_id, occurred_at, received_at, body, response_code, response)
+		VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(idem_key) DO NOTHING`,
+		id, key, ev.Type, ev.Source, ev.ID, ev.OccurredAt.UnixMilli(), d.receivedAt.UnixMilli(), d.raw, res.Code, body)
 	if err != nil {
+		return nil, fmt.Errorf("store event: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		res.Replayed = true
+		if err := tx.QueryRow(ctx, `SELECT response_code, response FROM events WHERE idem_key = ?`, key).Scan(&res.Code, &res.Body); err != nil {
+			return nil, fmt.Errorf("store event: %w", err)
+		}
+		return res, nil
+	}
+	if err := pubsub.PublishTx(tx, e.topic, message.NewMessage(watermill.NewUUID(), []byte(id))); err != nil {
 		return nil, err
 	}
 	return res, nil

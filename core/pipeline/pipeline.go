@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -22,12 +23,25 @@ import (
 const (
 	// TopicEvents carries event ids from ingest (POST /v1/events) to flows.
 	TopicEvents = "events"
-	// TopicOutbox carries message ids from flows and POST /v1/messages to
-	// the send stage.
+	// TopicGate carries message ids from flows, POST /v1/messages and the
+	// conversation stage to the policy gate, which decides each one (send,
+	// send_template, defer_until, fallback, block) and records why; its
+	// Deferred timer brings deferred messages back when they are due.
+	TopicGate = "gate"
+	// TopicOutbox carries message ids the gate released to the send stage.
 	TopicOutbox = "outbox"
 	// TopicWebhooks carries webhook inbox ids from the WhatsApp receiver to
 	// the inbox stage (statuses, customers' messages, template updates).
 	TopicWebhooks = "webhooks.whatsapp"
+	// TopicActions carries connector_actions ids from flows to the actions
+	// stage, which runs them in the connectors (create a ticket, add a note).
+	TopicActions = "actions"
+	// TopicInbound carries the wamids of customers' messages from the inbox
+	// stage to the escalation stage, which turns a request for a person
+	// into a conversation.escalated event (→ events), and to the
+	// conversation stage: window, consent keywords, agent queue, and the
+	// bot's message.received / message.reply events (→ events, gate).
+	TopicInbound = "inbound"
 	// TopicDeadLetters is the poison topic; its publisher writes the
 	// dead_letters table directly.
 	TopicDeadLetters = "dead_letters"
@@ -35,12 +49,26 @@ const (
 
 // Stages are the handlers of the topics.
 type Stages struct {
-	// Flows turns an event into messages (events → outbox).
+	// Flows turns an event into messages (events → gate).
 	Flows message.NoPublishHandlerFunc
+	// Gate decides each message before it is sent (gate → outbox).
+	Gate message.NoPublishHandlerFunc
+	// Conversation applies a customer's message to the window, the consent
+	// ledger and the agent queue, and wakes the bot (inbound → events).
+	Conversation message.NoPublishHandlerFunc
+	// Timers are durable timers that publish work when it falls due:
+	// deferred messages back to the gate, window.expiring events. They run
+	// while the pipeline runs.
+	Timers []func(ctx context.Context) error
 	// Send sends a message through the Cloud API (outbox).
 	Send message.NoPublishHandlerFunc
 	// Webhook applies a stored WhatsApp webhook (webhooks.whatsapp).
 	Webhook message.NoPublishHandlerFunc
+	// Actions runs a connector action a flow requested (actions).
+	Actions message.NoPublishHandlerFunc
+	// Escalation turns a customer's request for a person into an event
+	// (inbound → events).
+	Escalation message.NoPublishHandlerFunc
 	// DeadLetterHooks record a dead letter's outcome on its topic's rows.
 	DeadLetterHooks map[string]deadletter.Hook
 }
@@ -63,6 +91,12 @@ type Config struct {
 type Pipeline struct {
 	router *message.Router
 	subs   []message.Subscriber
+	log    *slog.Logger
+
+	timers     []func(ctx context.Context) error
+	timersCtx  context.Context // done when Run's ctx is, or on Close
+	stopTimers context.CancelFunc
+	timersDone sync.WaitGroup
 }
 
 // New declares the data path. Nothing runs until Run.
@@ -81,7 +115,8 @@ func New(db *store.DB, cfg Config, st Stages) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}
-	p := &Pipeline{router: router}
+	p := &Pipeline{router: router, log: cfg.Log}
+	p.timersCtx, p.stopTimers = context.WithCancel(context.Background())
 
 	// Middleware, outermost first; the order is the design:
 	//  1. CorrelationID carries the correlation id onto produced messages.
@@ -128,10 +163,17 @@ func New(db *store.DB, cfg Config, st Stages) (*Pipeline, error) {
 		handler  message.NoPublishHandlerFunc
 	}{
 		{"flows", TopicEvents, cfg.FlowWorkers, st.Flows},
+		{"gate", TopicGate, cfg.FlowWorkers, st.Gate},
 		{"send", TopicOutbox, cfg.SendWorkers, st.Send},
+		{"actions", TopicActions, 8, st.Actions},
 		{"webhook", TopicWebhooks, cfg.WebhookWorkers, st.Webhook},
+		{"escalation", TopicInbound, 4, st.Escalation},
+		{"conversation", TopicInbound, 4, st.Conversation},
 	}
 	for _, r := range routes {
+		if r.handler == nil {
+			continue // a stage this Parley does not run; nothing publishes to its topic
+		}
 		sub, err := pubsub.NewSubscriber(db, pubsub.Config{
 			ConsumerGroup: r.name,
 			BatchSize:     max(cfg.BatchSize, r.inFlight),
@@ -145,11 +187,23 @@ func New(db *store.DB, cfg Config, st Stages) (*Pipeline, error) {
 		p.subs = append(p.subs, sub)
 		router.AddNoPublisherHandler(r.name, r.topic, sub, r.handler)
 	}
+	p.timers = st.Timers
 	return p, nil
 }
 
-// Run runs the pipeline until ctx is done or Close is called.
+// Run runs the pipeline, and its timers, until ctx is done or Close is
+// called.
 func (p *Pipeline) Run(ctx context.Context) error {
+	context.AfterFunc(ctx, p.stopTimers)
+	for _, t := range p.timers {
+		p.timersDone.Add(1)
+		go func() {
+			defer p.timersDone.Done()
+			if err := t(p.timersCtx); err != nil && p.timersCtx.Err() == nil {
+				p.log.Error("pipeline timer stopped", "error", err)
+			}
+		}()
+	}
 	return p.router.Run(ctx)
 }
 
@@ -158,6 +212,8 @@ func (p *Pipeline) Running() chan struct{} { return p.router.Running() }
 
 // Close stops the handlers (waiting for those in flight) and the subscribers.
 func (p *Pipeline) Close() error {
+	p.stopTimers()
+	p.timersDone.Wait()
 	err := p.router.Close()
 	for _, s := range p.subs {
 		err = errors.Join(err, s.Close())

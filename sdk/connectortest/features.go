@@ -51,6 +51,11 @@ type Features struct {
 	// refused with sdk.ErrBadRequest, by name.
 	MoreMalformed map[string]func() sdk.WebhookRequest
 
+	// WebhookAPIFailures are ways the vendor's API can fail while the
+	// connector handles ValidWebhook (a 429, a 503, revoked credentials),
+	// for connectors that call it then; see TestWebhookAPIFailure.
+	WebhookAPIFailures []APIFailure
+
 	// PollCursor is the cursor of the first Poll; "" by default.
 	PollCursor string
 
@@ -73,6 +78,22 @@ type ActionCase struct {
 	// Check, when set, inspects a successful result. Over gRPC, numbers in
 	// Output arrive as json.Number.
 	Check func(t *testing.T, res sdk.ActionResult)
+}
+
+// APIFailure is one way the vendor's API fails, and what the hub must get
+// from the connector then.
+type APIFailure struct {
+	// Name names the subtest.
+	Name string
+	// Config returns a complete config under which the API fails: one
+	// pointing at a fake server told to answer a fault, or one with
+	// revoked credentials. It is called once per run of the case.
+	Config func(t *testing.T) sdk.Config
+	// Retryable says the failure is temporary (429, 5xx): the error must
+	// be an sdk.RetryableError asking to wait RetryAfter (any wait when
+	// RetryAfter is negative). When false, it must not be one.
+	Retryable  bool
+	RetryAfter time.Duration
 }
 
 func (f Features) timeout() time.Duration {

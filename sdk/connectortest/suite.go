@@ -32,6 +32,7 @@ var tests = []test{
 	{"WebhookConcurrent", TestWebhookConcurrent},
 	{"WebhookForged", TestWebhookForged},
 	{"WebhookMalformed", TestWebhookMalformed},
+	{"WebhookAPIFailure", TestWebhookAPIFailure},
 	{"Poll", TestPoll},
 	{"Actions", TestActions},
 	{"Health", TestHealth},
@@ -370,6 +371,35 @@ func TestWebhookMalformed(t *testing.T, f Features, newConnector Constructor) {
 			}
 			if len(res.Events) > 0 {
 				t.Errorf("a malformed delivery yielded %d events", len(res.Events))
+			}
+		})
+	}
+}
+
+// TestWebhookAPIFailure handles ValidWebhook under each of
+// Features.WebhookAPIFailures and checks the error as CheckAPIFailure does,
+// that no event comes with it, and that it shows no secret config value.
+func TestWebhookAPIFailure(t *testing.T, f Features, newConnector Constructor) {
+	needWebhooks(t, f)
+	if len(f.WebhookAPIFailures) == 0 {
+		t.Skip("Features.WebhookAPIFailures is empty")
+	}
+	for _, c := range f.WebhookAPIFailures {
+		t.Run(c.Name, func(t *testing.T) {
+			cfg := c.Config(t)
+			s := newSubject(t, newConnector)
+			if err := s.configure(f.ctx(t), cfg); err != nil {
+				t.Fatalf("Configure with the case's Config: %v", err)
+			}
+			res, err := s.webhook(f.ctx(t), f.ValidWebhook())
+			CheckAPIFailure(t, err, c.Retryable, c.RetryAfter)
+			if len(res.Events) > 0 {
+				t.Errorf("a failed delivery yielded %d events", len(res.Events))
+			}
+			for _, field := range s.spec().Config {
+				if v := cfg[field.Name]; field.Secret && strings.TrimSpace(v) != "" && strings.Contains(err.Error(), v) {
+					t.Errorf("the error shows the secret config field %q: %v", field.Name, err)
+				}
 			}
 		})
 	}

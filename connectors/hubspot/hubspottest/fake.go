@@ -5,32 +5,31 @@
 // note associations) and answers in HubSpot's JSON shapes.
 //
 // Start with New; seed contacts with AddContact; read what was created
-// with Notes; make the next calls fail with Fail.
+// with Notes and what was asked with Requests; make the next calls fail
+// with Fail. The plumbing (credentials, faults, the request log) is
+// github.com/parley-hub/parley/sdk/fakeapi's.
 package hubspottest
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/parley-hub/parley/sdk/fakeapi"
 )
 
 // Server is a fake HubSpot API. It is safe for concurrent use.
 type Server struct {
-	*httptest.Server
-	token string
+	*fakeapi.Server
 
 	mu       sync.Mutex
 	contacts map[string]map[string]string
 	notes    []Note
 	nextID   int
-	faults   []Fault
-	requests []string // "METHOD /path" of every request, in order
 }
 
 // Note is a note the fake created.
@@ -41,25 +40,20 @@ type Note struct {
 	Timestamp time.Time
 }
 
-// Fault is a canned failure answered instead of the next matching request.
-type Fault struct {
-	// Path is a path prefix the request must have ("" matches all).
-	Path       string
-	Status     int
-	RetryAfter string // Retry-After header value, if any
-}
+// Fault is a canned failure answered instead of the next matching request
+// (see Server.Fail).
+type Fault = fakeapi.Fault
 
 // New starts a fake that accepts only "Bearer "+token. It is closed when
 // the test ends.
 func New(t interface{ Cleanup(func()) }, token string) *Server {
-	s := &Server{token: token, contacts: map[string]map[string]string{}, nextID: 9000}
+	s := &Server{contacts: map[string]map[string]string{}, nextID: 9000}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /crm/v3/objects/contacts/{id}", s.getContact)
 	mux.HandleFunc("GET /crm/v3/objects/contacts", s.listContacts)
 	mux.HandleFunc("POST /crm/v3/objects/contacts/search", s.search)
 	mux.HandleFunc("POST /crm/v3/objects/notes", s.createNote)
-	s.Server = httptest.NewServer(s.middleware(mux))
-	t.Cleanup(s.Close)
+	s.Server = fakeapi.New(t, mux, fakeapi.Options{Authorization: "Bearer " + token, Refuse: refuse})
 	return s
 }
 
@@ -78,53 +72,16 @@ func (s *Server) Notes() []Note {
 	return slices.Clone(s.notes)
 }
 
-// Requests returns "METHOD /path" for every request received so far.
-func (s *Server) Requests() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// Fail queues faults: each answers (once) the next request whose path has
-// its prefix, instead of the normal answer.
-func (s *Server) Fail(f ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f...)
-}
-
-func (s *Server) middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests = append(s.requests, r.Method+" "+r.URL.Path)
-		s.mu.Unlock()
-		if r.Header.Get("Authorization") != "Bearer "+s.token {
-			writeError(w, http.StatusUnauthorized, "INVALID_AUTHENTICATION", "Authentication credentials not found.")
-			return
-		}
-		s.mu.Lock()
-		var fault *Fault
-		for i, f := range s.faults {
-			if strings.HasPrefix(r.URL.Path, f.Path) {
-				fault = &f
-				s.faults = slices.Delete(s.faults, i, i+1)
-				break
-			}
-		}
-		s.mu.Unlock()
-		if fault != nil {
-			if fault.RetryAfter != "" {
-				w.Header().Set("Retry-After", fault.RetryAfter)
-			}
-			writeError(w, fault.Status, "RATE_LIMITS", fmt.Sprintf("fault injected: %d", fault.Status))
-			return
-		}
-		if r.Method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-			writeError(w, http.StatusUnsupportedMediaType, "VALIDATION_ERROR", "Content-Type must be application/json")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// refuse answers what fakeapi refuses in HubSpot's error shape.
+func refuse(w http.ResponseWriter, status int, why fakeapi.Refusal) {
+	switch why {
+	case fakeapi.Unauthenticated:
+		writeError(w, status, "INVALID_AUTHENTICATION", "Authentication credentials not found.")
+	case fakeapi.NotJSON:
+		writeError(w, status, "VALIDATION_ERROR", "Content-Type must be application/json")
+	default:
+		writeError(w, status, "RATE_LIMITS", fmt.Sprintf("fault injected: %d", status))
+	}
 }
 
 // object is a CRM object in the API's shape: every requested property
@@ -154,11 +111,11 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "resource not found")
 		return
 	}
-	writeJSON(w, http.StatusOK, object(id, props, want))
+	fakeapi.WriteJSON(w, http.StatusOK, object(id, props, want))
 }
 
 func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"results": []any{}})
+	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{"results": []any{}})
 }
 
 type filter struct {
@@ -191,7 +148,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		Properties []string `json:"properties"`
 		Limit      int      `json:"limit"`
 	}
-	if err := decodeStrict(r, &req); err != nil {
+	if err := fakeapi.DecodeStrict(r.Body, &req); err != nil {
 		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", err.Error())
 		return
 	}
@@ -233,7 +190,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"total": len(ids), "results": results})
+	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{"total": len(ids), "results": results})
 }
 
 func (s *Server) createNote(w http.ResponseWriter, r *http.Request) {
@@ -249,7 +206,7 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request) {
 			} `json:"types"`
 		} `json:"associations"`
 	}
-	if err := decodeStrict(r, &req); err != nil {
+	if err := fakeapi.DecodeStrict(r.Body, &req); err != nil {
 		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", err.Error())
 		return
 	}
@@ -281,7 +238,7 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request) {
 	s.nextID++
 	n := Note{ID: strconv.Itoa(s.nextID), ContactID: a.To.ID, Body: body, Timestamp: ts}
 	s.notes = append(s.notes, n)
-	writeJSON(w, http.StatusCreated, map[string]any{"id": n.ID, "properties": req.Properties, "archived": false})
+	fakeapi.WriteJSON(w, http.StatusCreated, map[string]any{"id": n.ID, "properties": req.Properties, "archived": false})
 }
 
 // parseTimestamp accepts what hs_timestamp accepts: epoch milliseconds or
@@ -300,18 +257,6 @@ func parseTimestamp(v string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-func decodeStrict(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func writeError(w http.ResponseWriter, status int, category, msg string) {
-	writeJSON(w, status, map[string]any{"status": "error", "message": msg, "category": category, "correlationId": "00000000-fake"})
+	fakeapi.WriteJSON(w, status, map[string]any{"status": "error", "message": msg, "category": category, "correlationId": "00000000-fake"})
 }

@@ -7,35 +7,34 @@
 // in Zendesk's JSON shapes.
 //
 // Start with New; seed users and tickets with AddUser and AddTicket; read
-// what was written with Tickets; make the next calls fail with Fail.
+// what was written with Tickets and Users and what was asked with
+// Requests; make the next calls fail with Fail. The plumbing (credentials,
+// faults, the request log) is github.com/parley-hub/parley/sdk/fakeapi's.
 package zendesktest
 
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/parley-hub/parley/sdk/fakeapi"
 )
 
 // Server is a fake Zendesk API. It is safe for concurrent use.
 type Server struct {
-	*httptest.Server
-	auth string // the expected Authorization header
+	*fakeapi.Server
 
-	mu       sync.Mutex
-	users    map[int64]User
-	tickets  map[int64]*Ticket
-	idem     map[string]idemEntry
-	nextID   int64
-	faults   []Fault
-	requests []string
+	mu      sync.Mutex
+	users   map[int64]User
+	tickets map[int64]*Ticket
+	idem    map[string]idemEntry
+	nextID  int64
 }
 
 // User is a Zendesk user. Phone "" is null, as for most Zendesk users.
@@ -68,13 +67,9 @@ type Comment struct {
 	AuthorID int64
 }
 
-// Fault is a canned failure answered instead of the next matching request.
-type Fault struct {
-	Method     string // "" matches any
-	Path       string // a path prefix ("" matches all)
-	Status     int
-	RetryAfter string
-}
+// Fault is a canned failure answered instead of the next matching request
+// (see Server.Fail).
+type Fault = fakeapi.Fault
 
 type idemEntry struct {
 	body     []byte
@@ -85,7 +80,6 @@ type idemEntry struct {
 // API token's agent as user 1. It is closed when the test ends.
 func New(t interface{ Cleanup(func()) }, email, apiToken string) *Server {
 	s := &Server{
-		auth:    "Basic " + base64.StdEncoding.EncodeToString([]byte(email+"/token:"+apiToken)),
 		users:   map[int64]User{1: {ID: 1, Name: "Parley Bot", Email: email, Role: "agent", Locale: "en-US"}},
 		tickets: map[int64]*Ticket{},
 		idem:    map[string]idemEntry{},
@@ -98,8 +92,11 @@ func New(t interface{ Cleanup(func()) }, email, apiToken string) *Server {
 	mux.HandleFunc("GET /api/v2/tickets", s.listTickets)
 	mux.HandleFunc("POST /api/v2/tickets", s.createTicket)
 	mux.HandleFunc("PUT /api/v2/tickets/{id}", s.updateTicket)
-	s.Server = httptest.NewServer(s.middleware(mux))
-	t.Cleanup(s.Close)
+	s.Server = fakeapi.New(t, mux, fakeapi.Options{
+		Authorization: "Basic " + base64.StdEncoding.EncodeToString([]byte(email+"/token:"+apiToken)),
+		TrimSuffix:    ".json",
+		Refuse:        refuse,
+	})
 	return s
 }
 
@@ -148,53 +145,16 @@ func (s *Server) Users() map[int64]User {
 	return out
 }
 
-// Requests returns "METHOD /path" of every request so far.
-func (s *Server) Requests() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// Fail queues faults; each answers (once) the next matching request.
-func (s *Server) Fail(f ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f...)
-}
-
-func (s *Server) middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.URL.Path = strings.TrimSuffix(r.URL.Path, ".json")
-		s.mu.Lock()
-		s.requests = append(s.requests, r.Method+" "+r.URL.Path)
-		s.mu.Unlock()
-		if r.Header.Get("Authorization") != s.auth {
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "Couldn't authenticate you"})
-			return
-		}
-		s.mu.Lock()
-		var fault *Fault
-		for i, f := range s.faults {
-			if (f.Method == "" || f.Method == r.Method) && strings.HasPrefix(r.URL.Path, f.Path) {
-				fault = &f
-				s.faults = slices.Delete(s.faults, i, i+1)
-				break
-			}
-		}
-		s.mu.Unlock()
-		if fault != nil {
-			if fault.RetryAfter != "" {
-				w.Header().Set("Retry-After", fault.RetryAfter)
-			}
-			writeJSON(w, fault.Status, map[string]any{"error": "FaultInjected", "description": fmt.Sprintf("fault injected: %d", fault.Status)})
-			return
-		}
-		if r.Method != http.MethodGet && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-			writeJSON(w, http.StatusUnsupportedMediaType, map[string]any{"error": "InvalidContentType"})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// refuse answers what fakeapi refuses in Zendesk's error shape.
+func refuse(w http.ResponseWriter, status int, why fakeapi.Refusal) {
+	switch why {
+	case fakeapi.Unauthenticated:
+		fakeapi.WriteJSON(w, status, map[string]any{"error": "Couldn't authenticate you"})
+	case fakeapi.NotJSON:
+		fakeapi.WriteJSON(w, status, map[string]any{"error": "InvalidContentType"})
+	default:
+		fakeapi.WriteJSON(w, status, map[string]any{"error": "FaultInjected", "description": fmt.Sprintf("fault injected: %d", status)})
+	}
 }
 
 func userJSON(u User) map[string]any {
@@ -221,7 +181,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	u := s.users[1]
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"user": userJSON(u)})
+	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{"user": userJSON(u)})
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
@@ -230,10 +190,10 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.users[id]
 	s.mu.Unlock()
 	if err != nil || !ok {
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": "RecordNotFound", "description": "Not found"})
+		fakeapi.WriteJSON(w, http.StatusNotFound, map[string]any{"error": "RecordNotFound", "description": "Not found"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": userJSON(u)})
+	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{"user": userJSON(u)})
 }
 
 // createOrUpdateUser matches a user by external_id, then email; it updates
@@ -248,7 +208,7 @@ func (s *Server) createOrUpdateUser(w http.ResponseWriter, r *http.Request) {
 			ExternalID string  `json:"external_id"`
 		} `json:"user"`
 	}
-	if err := decodeStrict(raw, &req); err != nil || req.User == nil {
+	if err := fakeapi.DecodeStrict(bytes.NewReader(raw), &req); err != nil || req.User == nil {
 		invalid(w, fmt.Sprintf("want {\"user\":{…}}: %v", err))
 		return
 	}
@@ -290,7 +250,7 @@ func (s *Server) createOrUpdateUser(w http.ResponseWriter, r *http.Request) {
 		u.ExternalID = in.ExternalID
 	}
 	s.users[id] = u
-	writeJSON(w, status, map[string]any{"user": userJSON(u)})
+	fakeapi.WriteJSON(w, status, map[string]any{"user": userJSON(u)})
 }
 
 func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
@@ -308,7 +268,7 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
 		list = append(list, ticketJSON(s.tickets[id]))
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"tickets": list, "count": len(list), "next_page": nil, "previous_page": nil})
+	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{"tickets": list, "count": len(list), "next_page": nil, "previous_page": nil})
 }
 
 type commentIn struct {
@@ -337,7 +297,7 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) {
 			Status      string   `json:"status"`
 		} `json:"ticket"`
 	}
-	if err := decodeStrict(raw, &req); err != nil || req.Ticket == nil {
+	if err := fakeapi.DecodeStrict(bytes.NewReader(raw), &req); err != nil || req.Ticket == nil {
 		invalid(w, fmt.Sprintf("want {\"ticket\":{…}}: %v", err))
 		return
 	}
@@ -362,11 +322,11 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		if e, ok := s.idem[key]; ok {
 			if !bytes.Equal(e.body, raw) {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"error": "IdempotentRequestError", "description": "Idempotency-Key was used with a different request"})
+				fakeapi.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": "IdempotentRequestError", "description": "Idempotency-Key was used with a different request"})
 				return
 			}
 			w.Header().Set("X-Idempotency-Lookup", "hit")
-			writeJSON(w, http.StatusCreated, map[string]any{"ticket": ticketJSON(s.tickets[e.ticketID])})
+			fakeapi.WriteJSON(w, http.StatusCreated, map[string]any{"ticket": ticketJSON(s.tickets[e.ticketID])})
 			return
 		}
 		w.Header().Set("X-Idempotency-Lookup", "miss")
@@ -393,7 +353,7 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		s.idem[key] = idemEntry{body: raw, ticketID: t.ID}
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"ticket": ticketJSON(t), "audit": map[string]any{"id": s.nextID * 10}})
+	fakeapi.WriteJSON(w, http.StatusCreated, map[string]any{"ticket": ticketJSON(t), "audit": map[string]any{"id": s.nextID * 10}})
 }
 
 // findOrCreateUser matches a requester by email, then phone; else creates
@@ -417,7 +377,7 @@ func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request) {
 			Status  string     `json:"status"`
 		} `json:"ticket"`
 	}
-	if err := decodeStrict(raw, &req); err != nil || req.Ticket == nil {
+	if err := fakeapi.DecodeStrict(bytes.NewReader(raw), &req); err != nil || req.Ticket == nil {
 		invalid(w, fmt.Sprintf("want {\"ticket\":{…}}: %v", err))
 		return
 	}
@@ -426,11 +386,11 @@ func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	t, ok := s.tickets[id]
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": "RecordNotFound", "description": "Not found"})
+		fakeapi.WriteJSON(w, http.StatusNotFound, map[string]any{"error": "RecordNotFound", "description": "Not found"})
 		return
 	}
 	if t.Status == "closed" {
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "RecordInvalid", "description": "Record validation errors",
+		fakeapi.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "RecordInvalid", "description": "Record validation errors",
 			"details": map[string]any{"status": []any{map[string]any{"description": "Status: closed prevents ticket update"}}}})
 		return
 	}
@@ -452,17 +412,11 @@ func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request) {
 	if req.Ticket.Status != "" {
 		t.Status = req.Ticket.Status
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ticket": ticketJSON(t), "audit": map[string]any{"id": id * 100}})
-}
-
-func decodeStrict(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{"ticket": ticketJSON(t), "audit": map[string]any{"id": id * 100}})
 }
 
 func invalid(w http.ResponseWriter, msg string) {
-	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "RecordInvalid", "description": msg})
+	fakeapi.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "RecordInvalid", "description": msg})
 }
 
 func nilIfEmpty(s string) any {
@@ -470,10 +424,4 @@ func nilIfEmpty(s string) any {
 		return nil
 	}
 	return s
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -57,14 +57,15 @@ BEGIN
 END;
 
 -- windows is each contact's customer-service window, opened (and renewed)
--- by the contact's messages: 24 h, or 72 h from a free entry point
--- (click-to-WhatsApp referral).
+-- by the contact's messages for 24 h. A message from a free entry point (a
+-- click-to-WhatsApp referral) also starts a 72 h free entry point period,
+-- which changes pricing, not what may be sent (PROTOCOL §5).
 CREATE TABLE windows (
-    contact_id      TEXT PRIMARY KEY REFERENCES contacts(id),
-    last_inbound_at INTEGER NOT NULL,          -- Unix ms of the contact's latest message
-    closes_at       INTEGER NOT NULL,          -- Unix ms
-    entry_point     INTEGER NOT NULL DEFAULT 0, -- 1 when a referral opened the 72 h window
-    expiring_for    INTEGER                    -- the closes_at for which window.expiring fired
+    contact_id        TEXT PRIMARY KEY REFERENCES contacts(id),
+    last_inbound_at   INTEGER NOT NULL,        -- Unix ms of the contact's latest message
+    closes_at         INTEGER NOT NULL,        -- Unix ms: last_inbound_at + 24 h
+    entry_point_until INTEGER,                 -- Unix ms: a referral + 72 h
+    expiring_for      INTEGER                  -- the closes_at for which window.expiring fired
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX windows_by_close ON windows(closes_at);
 

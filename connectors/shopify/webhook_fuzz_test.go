@@ -1,0 +1,106 @@
+package shopify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/parley-hub/parley/sdk"
+)
+
+// e164 is what a connector's contact phone must look like, when set.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{4,14}$`)
+
+// FuzzHandleWebhook: a correctly signed delivery of any topic and body
+// never panics; it fails only with sdk.ErrBadRequest; what it maps keeps
+// the sdk.Event contract (type, source and id set, the phone in E.164 or
+// empty, JSON-encodable data); and the same delivery again maps to the same
+// events, since Shopify retries deliveries.
+func FuzzHandleWebhook(f *testing.F) {
+	for _, s := range []struct{ topic, file string }{
+		{"orders/create", "orders_create_sample.json"},
+		{"orders/create", "orders_create.json"},
+		{"orders/paid", "orders_paid.json"},
+		{"orders/fulfilled", "orders_fulfilled.json"},
+		{"orders/fulfilled", "orders_fulfilled_no_tracking.json"},
+		{"fulfillments/create", "fulfillments_create_sample.json"},
+		{"fulfillments/update", "fulfillments_update.json"},
+		{"checkouts/create", "checkouts_create.json"},
+		{"checkouts/update", "checkouts_update_completed.json"},
+		{"checkouts/delete", "checkouts_create.json"},
+		{"customers_marketing_consent/update", "consent_sms.json"},
+		{"customers_marketing_consent/update", "consent_whatsapp.json"},
+		{"customers_marketing_consent/update", "consent_sample.json"},
+		{"orders/cancelled", "orders_create.json"},
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", s.file))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(s.topic, b)
+	}
+	f.Add("orders/create", []byte(`{"id":1,"phone":"+5511987654321"}`))
+	f.Add("orders/create", []byte(`{"id":"1","customer":{"phone":"(650) 555-1234"},"billing_address":{"country_code":"US"}}`))
+	f.Add("checkouts/update", []byte(`{"token":"t","phone":"+16505551234","updated_at":"not a time"}`))
+	f.Add("fulfillments/create", []byte(`{"id":1e400}`))
+
+	c := New()
+	c.now = func() time.Time { return testNow }
+	if err := c.Configure(context.Background(), testConfig()); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, topic string, body []byte) {
+		req := signedDelivery(topic, "1", body, testSecret)
+		res, err := c.HandleWebhook(context.Background(), req)
+		if err != nil {
+			if !errors.Is(err, sdk.ErrBadRequest) {
+				t.Fatalf("error %v (%T) does not wrap sdk.ErrBadRequest", err, err)
+			}
+			if len(res.Events) != 0 {
+				t.Fatalf("events with an error: %+v", res.Events)
+			}
+			return
+		}
+		checkWebhookResult(t, res)
+		again, err := c.HandleWebhook(context.Background(), req)
+		if err != nil {
+			t.Fatalf("the same delivery again: %v", err)
+		}
+		if diff := cmp.Diff(eventKeys(res), eventKeys(again)); diff != "" || res.DedupeKey != again.DedupeKey {
+			t.Fatalf("the same delivery maps differently the second time (-first +second):\n%s\ndedupe %q vs %q", diff, res.DedupeKey, again.DedupeKey)
+		}
+	})
+}
+
+// checkWebhookResult checks the sdk.Event contract on every event.
+func checkWebhookResult(t *testing.T, res sdk.WebhookResult) {
+	t.Helper()
+	for i, ev := range res.Events {
+		if strings.TrimSpace(ev.Type) == "" || strings.TrimSpace(ev.Source) == "" || strings.TrimSpace(ev.ID) == "" {
+			t.Fatalf("event %d lacks type, source or id: %+v", i, ev)
+		}
+		if ev.Contact.Phone != "" && !e164.MatchString(ev.Contact.Phone) {
+			t.Fatalf("event %d phone %q is not E.164", i, ev.Contact.Phone)
+		}
+	}
+	if _, err := json.Marshal(res); err != nil {
+		t.Fatalf("result does not encode: %v", err)
+	}
+}
+
+// eventKeys is what must not change between deliveries of the same payload.
+func eventKeys(res sdk.WebhookResult) []string {
+	var out []string
+	for _, ev := range res.Events {
+		out = append(out, ev.Type+" "+ev.Source+" "+ev.ID+" "+ev.Contact.Phone)
+	}
+	return out
+}
