@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/parley-hub/parley/core/config"
+	"github.com/parley-hub/parley/core/connector"
 )
 
 // command is one subcommand. Run returns the process exit code.
@@ -29,6 +30,7 @@ Usage:
   parley emulator [flags]                                         run the Cloud API emulator alone
   parley emulator say --from PHONE --text TEXT [--url URL]        simulate a customer writing in
   parley config validate [--config FILE] [--print]                check a config file
+  parley templates sync [--config FILE | --url URL]               pull templates' approval statuses from the Cloud API
   parley plugins list [--config FILE] [--json]                    start the configured connectors, list them, stop
   parley plugins inspect NAME [--config FILE] [--json]            a connector's config spec, actions and health
   parley dlq list|show ID|replay ID|replay --all [--topic T]      dead letters of a running Parley ([--url URL] [--key KEY])
@@ -59,6 +61,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		cmd, args = &validateCmd{env: e}, args[1:]
+	case "templates":
+		if len(args) < 2 || args[1] != "sync" {
+			fmt.Fprintln(stderr, templatesUsage)
+			return 2
+		}
+		cmd, args = &templatesCmd{env: e}, args[1:]
 	case "plugins":
 		if len(args) < 2 || (args[1] != "list" && args[1] != "inspect") {
 			fmt.Fprintln(stderr, pluginsUsage)
@@ -139,6 +147,11 @@ func (c *validateCmd) Run(_ context.Context, args []string) int {
 	cfg, err := config.Load(config.LoadOptions{File: *file})
 	if err != nil {
 		return c.fail(err)
+	}
+	// The connectors' binaries; their actions are checked when they start
+	// (parley plugins list).
+	if problems := connector.CheckBinaries(cfg); len(problems) > 0 {
+		return c.fail(fmt.Errorf("invalid config: %s", strings.Join(problems, "\n  ")))
 	}
 	if *print {
 		_, _ = c.stdout.Write(cfg.Dump())

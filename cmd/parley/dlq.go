@@ -37,7 +37,7 @@ const dlqUsage = `usage: parley dlq list [--topic T] [--replayed true|false] [--
        parley dlq replay --all [--topic T]
 Each talks to a running Parley: --url (default $` + envURL + `, else http://127.0.0.1:8080)
 with an API key: --key, else $` + envKey + `, else the sandbox's key in --data DIR/sandbox.json.
-list and show need scope dlq:read; replay needs dlq:read and dlq:replay.`
+list and show need scope dlq:read; replay needs dlq:replay (and dlq:read with --all).`
 
 // dlqCmd is "parley dlq list|show|replay": the dead-letter queue of a
 // running Parley, through its API.

@@ -9,38 +9,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
 
-var (
-	webhookConnectorOnce sync.Once
-	webhookConnector     string
-	webhookConnectorErr  error
-)
-
-// buildWebhookConnector builds the generic webhook connector once.
+// buildWebhookConnector builds the generic webhook connector into a
+// directory removed when the test ends (the build cache makes it quick).
 func buildWebhookConnector(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and starts a connector plugin")
 	}
-	webhookConnectorOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "parley-cli-plugins")
-		if err != nil {
-			webhookConnectorErr = err
-			return
-		}
-		webhookConnector = filepath.Join(dir, "parley-connector-webhook")
-		out, err := exec.Command("go", "build", "-o", webhookConnector, "github.com/parley-hub/parley/connectors/webhook/cmd/parley-connector-webhook").CombinedOutput()
-		if err != nil {
-			webhookConnectorErr = fmt.Errorf("build: %v\n%s", err, out)
-		}
-	})
-	if webhookConnectorErr != nil {
-		t.Fatal(webhookConnectorErr)
+	bin := filepath.Join(t.TempDir(), "parley-connector-webhook")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/parley-hub/parley/connectors/webhook/cmd/parley-connector-webhook").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build the webhook connector: %v\n%s", err, out)
 	}
-	return webhookConnector
+	return bin
 }
 
 func TestPluginsListAndInspect(t *testing.T) {
@@ -119,5 +103,39 @@ flows:
 	}
 	if code, _, _ := call("plugins"); code != 2 {
 		t.Errorf("plugins without a subcommand: exit %d; want 2", code)
+	}
+}
+
+func TestConfigValidateConnectors(t *testing.T) {
+	t.Parallel()
+	bin := buildWebhookConnector(t)
+	dir := t.TempDir()
+	n := 0
+	write := func(body string) string {
+		n++
+		f := filepath.Join(dir, fmt.Sprintf("parley%d.yaml", n))
+		if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	tests := []struct {
+		name, cfg string
+		code      int
+		want      string
+	}{
+		{"ok", "connectors: [{name: billing, path: " + bin + "}]\n", 0, "ok"},
+		{"checksum mismatch", "connectors: [{name: billing, path: " + bin + ", sha256: " + strings.Repeat("ab", 32) + "}]\n", 1,
+			"connectors[0].sha256: " + bin + " has SHA-256"},
+		{"missing binary", "connectors: [{name: billing, path: /no/such/connector}]\n", 1, "connectors[0].path: stat /no/such/connector"},
+		{"unknown connector in a flow", "connectors: [{name: billing, path: " + bin + "}]\nflows: [{name: f, on: {type: t}, action: {name: zendesk.create_ticket}}]\n", 1,
+			`flows[0].action.name: unknown connector "zendesk" (configured: billing)`},
+	}
+	for _, tt := range tests {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"config", "validate", "--config", write(tt.cfg)}, &out, &errb)
+		if code != tt.code || !strings.Contains(out.String()+errb.String(), tt.want) {
+			t.Errorf("%s: exit %d, %s%s; want %d and %q", tt.name, code, out.String(), errb.String(), tt.code, tt.want)
+		}
 	}
 }

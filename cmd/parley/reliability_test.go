@@ -3,21 +3,23 @@
 package main
 
 // Reliability tests: Parley killed with SIGKILL under load, a Cloud API that
-// fails a fifth of everything, and a disk that fills up or turns read-only.
+// fails a fifth of everything, and a disk that fills up or is read-only.
 // Like the end-to-end tests they build the real binary and run it, and the
-// emulator, as separate processes; they take a few minutes, so they sit
-// behind the reliability build tag:
+// emulator, as separate processes. They take about a minute, and the disk
+// test mounts a tmpfs (root only; it skips elsewhere), so they sit behind the
+// reliability build tag:
 //
 //	go test -tags reliability -run Reliability -v ./cmd/parley/   (make test-reliability)
 //
-// What they count is counted at the emulator, by recipient: every event has
-// its own phone number, so the number of messages the emulator accepted for
-// that number is the number of times Parley sent the event's message.
+// Sends are counted at the emulator, by recipient: every event has its own
+// phone number, so the number of messages the emulator accepted for that
+// number is the number of times Parley sent the event's message.
 //
 // Environment knobs: PARLEY_RELIABILITY_RATE (events/s of the kill test,
 // default 300), PARLEY_RELIABILITY_KILLS (default 4), and
-// PARLEY_RELIABILITY_STRICT=1, which also fails on duplicate sends that the
-// tests attribute to the unavoidable crash window (see classifyDuplicates).
+// PARLEY_RELIABILITY_STRICT=1, which also fails on the duplicate sends the
+// tests attribute to a window in which Parley could not record a send (see
+// classifyDuplicate); without it they are reported in the log.
 
 import (
 	"bytes"
@@ -72,7 +74,6 @@ type relHarness struct {
 	base    string
 	ctl     *emulator.Control
 	parley  *proc
-	runs    []*proc // every Parley process started, for log checks
 }
 
 type relOptions struct {
@@ -141,28 +142,32 @@ flows:
 // startParley starts Parley and waits until it serves.
 func (h *relHarness) startParley() {
 	h.t.Helper()
-	p := start(h.t, []string{"PARLEY_API_KEY=" + relAPIKey}, "serve", "--config", h.cfgFile)
+	p := h.spawnParley()
 	p.waitLine(h.t, "API:")
 	h.parley = p
-	h.runs = append(h.runs, p)
 }
 
-// killParley sends SIGKILL and waits for the process to be gone.
-func (h *relHarness) killParley() {
-	h.t.Helper()
-	if err := h.parley.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		h.t.Fatal(err)
-	}
-	<-h.parley.done
+// spawnParley starts Parley without waiting for it.
+func (h *relHarness) spawnParley() *proc {
+	return start(h.t, []string{"PARLEY_API_KEY=" + relAPIKey}, "serve", "--config", h.cfgFile)
 }
 
-// stderr is every Parley run's standard error, concatenated.
-func (h *relHarness) stderr() string {
-	var b strings.Builder
-	for _, p := range h.runs {
-		b.WriteString(p.stderr.String())
+// waitServing reports whether p prints its API URL within d (false when it
+// exits first).
+func (h *relHarness) waitServing(p *proc, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if strings.Contains(p.stdout.String(), "API:") {
+			return true
+		}
+		select {
+		case <-p.done:
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return b.String()
+	h.t.Fatalf("Parley neither served nor exited within %v", d)
+	return false
 }
 
 func (h *relHarness) dbPath() string { return filepath.Join(h.dataDir, "parley.db") }
@@ -196,14 +201,13 @@ type loadEvent struct {
 	phone string // E.164
 	waID  string // digits
 
-	mu        sync.Mutex
-	accepted  bool      // a 202 came back
-	at        time.Time // when the 202 came
-	attempts  int
-	failures  []string // what the attempts before the 202 got
-	replayed  bool     // the 202 was a replay: an earlier, failed attempt had been stored
-	refused   string   // a 4xx: given up
-	firstSent time.Time
+	mu       sync.Mutex
+	accepted bool      // a 202 came back
+	at       time.Time // when the 202 came
+	attempts int
+	failures []string // what the attempts before the 202 got
+	replayed bool     // the 202 was a replay: an earlier, failed attempt had been stored
+	refused  string   // a 4xx: given up
 }
 
 // loader posts events over HTTP like a careful client: an attempt that
@@ -224,7 +228,7 @@ type loader struct {
 func newLoader(base string, prefix int) *loader {
 	return &loader{base: base, prefix: prefix, client: &http.Client{
 		Timeout:   5 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableKeepAlives: false},
+		Transport: &http.Transport{MaxIdleConnsPerHost: 64},
 	}}
 }
 
@@ -250,9 +254,6 @@ func (l *loader) post(retryCtx context.Context, ev *loadEvent) {
 	for retryCtx.Err() == nil {
 		ev.mu.Lock()
 		ev.attempts++
-		if ev.firstSent.IsZero() {
-			ev.firstSent = time.Now()
-		}
 		ev.mu.Unlock()
 		req, _ := http.NewRequest(http.MethodPost, l.base+"/v1/events", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+relAPIKey)
@@ -292,7 +293,7 @@ func (l *loader) post(retryCtx context.Context, ev *loadEvent) {
 // run posts new events at rate per second until stop is closed, with up to
 // workers requests in flight; each is retried until retryCtx ends. Wait
 // for the posts with wait.
-func (l *loader) run(stop <-chan struct{}, retryCtx context.Context, rate, workers int) {
+func (l *loader) run(retryCtx context.Context, stop <-chan struct{}, rate, workers int) {
 	jobs := make(chan struct{})
 	for range workers {
 		l.wg.Add(1)
@@ -331,8 +332,9 @@ func (l *loader) wait() { l.wg.Wait() }
 // because Parley could not record its outcome (it was killed, or its disk
 // was full), with the reason.
 type window struct {
-	from, to time.Time
-	cause    string
+	from, to  time.Time
+	cause     string
+	beforeEnd bool // the cause is at the end of the window (a kill): say how long before
 }
 
 // dupReport describes the duplicate sends of one event.
@@ -372,7 +374,11 @@ func classifyDuplicate(d *dupReport, windows []window) {
 		found := false
 		for _, w := range windows {
 			if !s.Time.Before(w.from) && !s.Time.After(w.to) && last.Time.After(w.to) {
-				causes = append(causes, w.cause)
+				cause := w.cause
+				if w.beforeEnd {
+					cause = fmt.Sprintf("sent %v before %s", w.to.Sub(s.Time).Round(time.Millisecond), w.cause)
+				}
+				causes = append(causes, cause)
 				found = true
 				break
 			}
@@ -487,7 +493,8 @@ func (h *relHarness) audit(events []*loadEvent, windows []window) outcome {
 }
 
 // report logs an outcome and fails the test on lost events and on
-// duplicates that no window explains (on any duplicate when strict).
+// duplicates that no window explains (on any duplicate when strict). The
+// explained duplicates are summarized per window, with a few examples.
 func (h *relHarness) report(o outcome) {
 	t := h.t
 	t.Helper()
@@ -500,6 +507,8 @@ func (h *relHarness) report(o outcome) {
 		}
 		t.Errorf("LOST: %s", l)
 	}
+	byWindow := map[string][]dupReport{}
+	var windows []string
 	for _, d := range o.dups {
 		switch {
 		case d.explained == "":
@@ -507,7 +516,33 @@ func (h *relHarness) report(o outcome) {
 		case strictDuplicates():
 			t.Errorf("DUPLICATE (strict): %s", d)
 		default:
-			t.Logf("DUPLICATE (reported, not failed; PARLEY_RELIABILITY_STRICT=1 fails it): %s", d)
+			w := d.explained
+			if i := strings.Index(w, " before "); strings.HasPrefix(w, "sent ") && i > 0 {
+				w = w[i+len(" before "):] // group the kill windows by kill
+			}
+			if byWindow[w] == nil {
+				windows = append(windows, w)
+			}
+			byWindow[w] = append(byWindow[w], d)
+		}
+	}
+	for _, w := range windows {
+		ds := byWindow[w]
+		var first, last time.Duration = -1, 0
+		for _, d := range ds {
+			if gap := d.sends[len(d.sends)-1].Time.Sub(d.sends[0].Time); first < 0 || gap < first {
+				first = gap
+			}
+			if gap := d.sends[len(d.sends)-1].Time.Sub(d.sends[0].Time); gap > last {
+				last = gap
+			}
+		}
+		t.Logf("DUPLICATE SENDS (reported, not failed; PARLEY_RELIABILITY_STRICT=1 fails them): %d sent twice, %v to %v apart: %s", len(ds), first.Round(time.Millisecond), last.Round(time.Millisecond), w)
+		for i, d := range ds {
+			if i == 3 {
+				break
+			}
+			t.Logf("  e.g. %s", d)
 		}
 	}
 }
@@ -518,14 +553,28 @@ func (h *relHarness) report(o outcome) {
 // (same event id, so the same idempotency key). Afterwards every event that
 // got a 202 must be stored and sent exactly once, counted at the emulator.
 //
-// One duplicate is beyond Parley's reach: the process can die after the
+// One duplicate is beyond a restart's reach: the process can die after the
 // Cloud API accepted a send and before the wamid was committed; the restarted
 // Parley cannot know the send happened (the Cloud API has no idempotency key
 // and no lookup) and sends again. Such duplicates are classified (the first
-// send was accepted within 2 s before a kill, the one Parley recorded after
-// it) and reported; any other duplicate fails the test.
+// send was accepted by the process that was then killed, the one Parley
+// recorded came after the restart) and reported; any other duplicate fails
+// the test, and PARLEY_RELIABILITY_STRICT=1 fails these too.
 func TestReliabilityKillDuringLoad(t *testing.T) {
-	rate, kills := envInt("PARLEY_RELIABILITY_RATE", 300), envInt("PARLEY_RELIABILITY_KILLS", 4)
+	restartUnderLoad(t, syscall.SIGKILL)
+}
+
+// TestReliabilityGracefulRestart is TestReliabilityKillDuringLoad with
+// SIGTERM: Parley shuts down in order, so it has no excuse for a duplicate
+// and every one fails the test.
+func TestReliabilityGracefulRestart(t *testing.T) {
+	restartUnderLoad(t, syscall.SIGTERM)
+}
+
+// restartUnderLoad stops Parley with sig several times under load and
+// audits the outcome.
+func restartUnderLoad(t *testing.T, sig syscall.Signal) {
+	rate, restarts := envInt("PARLEY_RELIABILITY_RATE", 300), envInt("PARLEY_RELIABILITY_KILLS", 4)
 	h := newRelHarness(t, relOptions{retries: 8})
 	h.startParley()
 
@@ -533,20 +582,35 @@ func TestReliabilityKillDuringLoad(t *testing.T) {
 	stop := make(chan struct{})
 	retryCtx, cancelRetries := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancelRetries()
-	l.run(stop, retryCtx, rate, 64)
+	l.run(retryCtx, stop, rate, 64)
 
 	var windows []window
 	var downtime time.Duration
-	for k := range kills {
+	up := time.Now()
+	for k := range restarts {
 		time.Sleep(1500*time.Millisecond + rand.N(1500*time.Millisecond))
 		before := h.stats().AcceptedTotal
-		killAt := time.Now()
-		h.killParley()
-		windows = append(windows, window{from: killAt.Add(-2 * time.Second), to: killAt,
-			cause: fmt.Sprintf("sent within 2s before SIGKILL #%d at %s, wamid not committed", k+1, killAt.Format("15:04:05.000"))})
+		at := time.Now()
+		if err := h.parley.cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-h.parley.done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("Parley did not exit within 30s of %v", sig)
+		}
+		if sig == syscall.SIGKILL {
+			// The window ends when the process is known dead, not when
+			// the signal was sent: it may still send in between.
+			windows = append(windows, window{from: up, to: time.Now(), beforeEnd: true,
+				cause: fmt.Sprintf("the process died (SIGKILL #%d at %s); its wamid was not committed", k+1, at.Format("15:04:05.000"))})
+		} else if code := h.parley.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Errorf("Parley exited with status %d after %v", code, sig)
+		}
 		h.startParley()
-		downtime += time.Since(killAt)
-		t.Logf("SIGKILL #%d at %s, %d messages at the emulator then; back after %v", k+1, killAt.Format("15:04:05.000"), before, time.Since(killAt).Round(time.Millisecond))
+		up = time.Now()
+		downtime += time.Since(at)
+		t.Logf("%v #%d at %s, %d messages at the emulator then; back after %v", sig, k+1, at.Format("15:04:05.000"), before, time.Since(at).Round(time.Millisecond))
 	}
 	time.Sleep(1500 * time.Millisecond)
 	close(stop)
@@ -573,7 +637,6 @@ func TestReliabilityKillDuringLoad(t *testing.T) {
 	eventually(t, 90*time.Second, "a message at the emulator for every acknowledged event", func() bool {
 		return h.stats().AcceptedTotal >= int64(acked)
 	})
-	// Every message has its wamid recorded (nothing stuck unsent) ...
 	db := openDB(t, h.dbPath())
 	eventually(t, 60*time.Second, "every message recorded as submitted", func() bool {
 		var pending int
@@ -581,10 +644,9 @@ func TestReliabilityKillDuringLoad(t *testing.T) {
 		return pending == 0
 	})
 	time.Sleep(time.Second) // a late duplicate, if any, lands now
-	t.Logf("%d events at %d/s, %d SIGKILLs (Parley down %v in all), %d events retried by the client, %d of them stored by an attempt whose answer was lost (idempotent replay)",
-		len(events), rate, kills, downtime.Round(time.Millisecond), retried, replayed)
-	o := h.audit(events, windows)
-	h.report(o)
+	t.Logf("%d events at %d/s, %d restarts by %v (Parley down %v in all), %d events retried by the client, %d of them stored by an attempt whose answer was lost (idempotent replay)",
+		len(events), rate, restarts, sig, downtime.Round(time.Millisecond), retried, replayed)
+	h.report(h.audit(events, windows))
 
 	var statuses []string
 	rows, err := db.Query(`SELECT status, count(*) FROM messages GROUP BY status ORDER BY status`)
@@ -692,7 +754,7 @@ func TestReliabilityFaults(t *testing.T) {
 	stop := make(chan struct{})
 	retryCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	l.run(stop, retryCtx, 150, 16)
+	l.run(retryCtx, stop, 150, 16)
 	time.Sleep(4 * time.Second)
 	close(stop)
 	l.wait()
@@ -923,12 +985,14 @@ func retryRefused(t *testing.T, l *loader, evs []*loadEvent) {
 }
 
 // TestReliabilityStorage puts Parley's data directory on a small tmpfs
-// (this needs root), then fills the filesystem, and later remounts it
-// read-only, while Parley runs. Events must be refused with a 500 or 503
-// and a stable error code while nothing can be written, the log must name
-// the cause, and after space is freed (or the filesystem is writable again)
-// and Parley restarted, every event acknowledged before or during the outage
-// must be sent exactly once; the refused ones, posted again, too.
+// (mounting needs root; elsewhere the test skips), fills the filesystem
+// while Parley runs, and later restarts Parley on it remounted read-only.
+// While nothing can be written, events must be refused with a 500 or 503 and
+// a stable error code and the log must name the cause (or, read-only, Parley
+// must refuse to start and say why). After space is freed or the filesystem
+// is writable again, and Parley restarted, every event acknowledged before
+// or during the outage must be sent exactly once, and so must the refused
+// ones, posted again as a client would.
 func TestReliabilityStorage(t *testing.T) {
 	mnt := filepath.Join(t.TempDir(), "mnt")
 	mountTmpfs(t, mnt, "24m")
@@ -941,7 +1005,7 @@ func TestReliabilityStorage(t *testing.T) {
 		stop := make(chan struct{})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		l.run(stop, ctx, 200, 8)
+		l.run(ctx, stop, 200, 8)
 		time.Sleep(time.Second)
 		close(stop)
 		l.wait()
@@ -954,42 +1018,52 @@ func TestReliabilityStorage(t *testing.T) {
 	n := fill(t, filler)
 	t.Logf("filled the filesystem with %d MB", n>>20)
 	full := storageFailure(t, h, l, 20)
-	if out := h.parley.stderr.String(); !strings.Contains(out, "disk is full") {
-		t.Errorf("no log line names the full disk; stderr ends:\n%s", tail(out, 20))
-	} else {
-		for _, line := range strings.Split(out, "\n") {
-			if strings.Contains(line, "disk is full") {
-				t.Logf("log: %s", line)
-				break
-			}
+	logged := false
+	for _, line := range strings.Split(h.parley.stderr.String(), "\n") {
+		if strings.Contains(line, "accept event") && strings.Contains(line, "disk is full") {
+			t.Logf("log: %s", line)
+			logged = true
+			break
 		}
+	}
+	if !logged {
+		t.Errorf("no log line says the event was refused because the disk is full; stderr ends:\n%s", tail(h.parley.stderr.String(), 20))
 	}
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
 	h.parley.stop()
-	windows = append(windows, window{from: fullAt, to: time.Now(), cause: "sent while the disk was full, wamid not recorded"})
+	windows = append(windows, window{from: fullAt, to: time.Now(), cause: "sent while the disk was full: recording the wamid failed and the send stage retried the whole send"})
 	h.startParley()
 	retryRefused(t, l, full)
 	warmup()
 
-	// A read-only filesystem.
+	// A read-only filesystem. It cannot be remounted read-only under a
+	// running Parley (the kernel refuses while files are open for writing),
+	// so Parley is stopped, the filesystem remounted read-only, and Parley
+	// started on it: it must either refuse to start, saying why, or run and
+	// refuse events with a 5xx.
 	roAt := time.Now()
+	h.parley.stop()
 	remount(t, mnt, "ro")
-	ro := storageFailure(t, h, l, 20)
-	if out := h.parley.stderr.String(); !strings.Contains(out, "readonly") && !strings.Contains(out, "read-only") && !strings.Contains(out, "I/O error") {
-		t.Errorf("no log line names the read-only database; stderr ends:\n%s", tail(out, 20))
+	var ro []*loadEvent
+	p := h.spawnParley()
+	if h.waitServing(p, 20*time.Second) {
+		h.parley = p
+		ro = storageFailure(t, h, l, 20)
+		p.stop()
 	} else {
-		for _, line := range strings.Split(out, "\n") {
-			if strings.Contains(line, "readonly") || strings.Contains(line, "read-only") || strings.Contains(line, "I/O error") {
-				t.Logf("log: %s", line)
-				break
-			}
+		out := p.stderr.String()
+		t.Logf("on a read-only filesystem Parley exits with status %d: %s", p.cmd.ProcessState.ExitCode(), tail(out, 3))
+		if p.cmd.ProcessState.ExitCode() == 0 {
+			t.Errorf("Parley exited 0 on a read-only filesystem")
+		}
+		if !strings.Contains(out, "read-only") && !strings.Contains(out, "readonly") {
+			t.Errorf("Parley's error on a read-only filesystem does not say so:\n%s", tail(out, 10))
 		}
 	}
 	remount(t, mnt, "rw")
-	h.parley.stop()
-	windows = append(windows, window{from: roAt, to: time.Now(), cause: "sent while the database was read-only, wamid not recorded"})
+	windows = append(windows, window{from: roAt, to: time.Now(), cause: "sent before the read-only restart, wamid not recorded"})
 	h.startParley()
 	retryRefused(t, l, ro)
 

@@ -16,6 +16,7 @@ import (
 	"github.com/parley-hub/parley/core/handoff"
 	"github.com/parley-hub/parley/core/policy"
 	"github.com/parley-hub/parley/core/store"
+	"github.com/parley-hub/parley/core/templates"
 	"github.com/parley-hub/parley/core/window"
 )
 
@@ -27,6 +28,10 @@ type Policy struct {
 	Audit    *policy.Audit
 	// Phones normalizes a phone number given as a contact reference.
 	Phones contacts.Phones
+	// Templates and SyncTemplates serve GET /v1/templates and POST
+	// /v1/templates/sync.
+	Templates     *templates.Registry
+	SyncTemplates func(ctx context.Context) (int, error)
 }
 
 // decision fills a message's latest decision, if the gate made one.

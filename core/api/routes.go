@@ -52,6 +52,8 @@ func (s *Server) routes() []route {
 		{"POST /v1/contacts/{id}/handback", ScopeContactsWrite, plainRoute, when(s.cfg.Policy != nil, s.postHandback)},
 		{"GET /v1/handoffs", ScopeContactsRead, plainRoute, when(s.cfg.Policy != nil, s.listHandoffs)},
 		{"POST /v1/handoffs/{id}/claim", ScopeContactsWrite, plainRoute, when(s.cfg.Policy != nil, s.claimHandoff)},
+		{"GET /v1/templates", ScopeMessagesRead, plainRoute, when(s.cfg.Policy != nil, s.listTemplates)},
+		{"POST /v1/templates/sync", ScopeMessagesSend, plainRoute, when(s.cfg.Policy != nil, s.syncTemplates)},
 		{"GET /v1/connectors", ScopeConnectorsRead, plainRoute, when(s.cfg.Plugins != nil, s.listConnectors)},
 		{"GET /v1/connectors/{name}", ScopeConnectorsRead, plainRoute, when(s.cfg.Plugins != nil, s.getConnector)},
 		{"GET /v1/dlq", ScopeDLQRead, plainRoute, when(s.cfg.DeadLetters != nil, s.listDeadLetters)},

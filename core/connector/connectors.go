@@ -98,9 +98,6 @@ type Connectors struct {
 	now   func() time.Time
 
 	transcripts *Transcripts
-
-	mu      sync.Mutex
-	started bool
 }
 
 // New checks the config and returns Connectors that have started nothing.
@@ -204,8 +201,6 @@ func fileSHA256(path string) (string, error) {
 // ErrActionCheck naming each flow whose action or inputs do not fit. On
 // error nothing is left running. ctx bounds Start only.
 func (c *Connectors) Start(ctx context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err := c.host.Start(ctx); err != nil {
 		return fmt.Errorf("start connectors: %w", err)
 	}
@@ -213,7 +208,6 @@ func (c *Connectors) Start(ctx context.Context) error {
 		c.host.Close()
 		return err
 	}
-	c.started = true
 	return nil
 }
 
@@ -244,3 +238,36 @@ func (c *Connectors) Host() *plugins.Host { return c.host }
 func (c *Connectors) Names() []string { return slices.Clone(c.names) }
 
 func (c *Connectors) enabled(name string) bool { return slices.Contains(c.names, name) }
+
+// CheckBinaries checks what config validation cannot see: each enabled
+// connector's binary exists, is executable and, when sha256 is set, has
+// that checksum. It returns one line per problem, each starting with the
+// key path, or nil.
+func CheckBinaries(cfg *config.Config) []string {
+	var problems []string
+	for i, cn := range cfg.Connectors {
+		if !cn.Enabled || cn.Path == "" {
+			continue
+		}
+		p := fmt.Sprintf("connectors[%d]", i)
+		st, err := os.Stat(cn.Path)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("%s.path: %v", p, err))
+			continue
+		case st.IsDir() || st.Mode()&0o111 == 0:
+			problems = append(problems, fmt.Sprintf("%s.path: %s is not an executable file", p, cn.Path))
+			continue
+		}
+		if cn.SHA256 == "" {
+			continue
+		}
+		sum, err := fileSHA256(cn.Path)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s.path: %v", p, err))
+		} else if sum != cn.SHA256 {
+			problems = append(problems, fmt.Sprintf("%s.sha256: %s has SHA-256 %s, not %s (rebuilt? update sha256 from sha256sum)", p, cn.Path, sum, cn.SHA256))
+		}
+	}
+	return problems
+}

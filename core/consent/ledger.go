@@ -191,7 +191,10 @@ func Current(ctx context.Context, q contacts.Query, contactID string, now time.T
 	return Derive(recs, now), nil
 }
 
-// Derive computes the state at now from records (in any order).
+// Derive computes the state at now from records (in any order). Records
+// are ordered by effective time to the second: the platform stamps a
+// customer's message (a STOP) with whole seconds, so within one second the
+// ledger cannot tell which came first, and keeps the opt-out; then by id.
 func Derive(recs []Record, now time.Time) State {
 	st := State{}
 	for _, p := range Purposes {
@@ -203,8 +206,7 @@ func Derive(recs []Record, now time.Time) State {
 		if r.Channel != ChannelWhatsApp || r.EffectiveAt.After(now) || r.ExpiresAt != nil && !now.Before(*r.ExpiresAt) {
 			continue
 		}
-		b := best[r.Purpose]
-		if b == nil || r.EffectiveAt.After(b.EffectiveAt) || r.EffectiveAt.Equal(b.EffectiveAt) && r.ID > b.ID {
+		if b := best[r.Purpose]; b == nil || later(r, b) {
 			best[r.Purpose] = r
 		}
 	}
@@ -212,6 +214,18 @@ func Derive(recs []Record, now time.Time) State {
 		st[p] = Standing{Purpose: p, Status: r.Status, Record: r}
 	}
 	return st
+}
+
+// later reports whether a supersedes b (see Derive).
+func later(a, b *Record) bool {
+	sa, sb := a.EffectiveAt.Truncate(time.Second), b.EffectiveAt.Truncate(time.Second)
+	switch {
+	case !sa.Equal(sb):
+		return sa.After(sb)
+	case a.Status != b.Status:
+		return a.Status == OptOut
+	}
+	return a.ID > b.ID
 }
 
 // History returns the ledger of a contact (and of contacts merged into

@@ -142,11 +142,7 @@ func (s *Stage) keywordTx(ctx context.Context, tx *store.Tx, in *inbound, c *con
 	for _, p := range s.cfg.StopPurposes {
 		ok, err := consent.RecordTx(ctx, tx, consent.Record{
 			ContactID: c.ID, Channel: consent.ChannelWhatsApp, Purpose: p, Status: status, LawfulBasis: consent.BasisConsent,
-			// The platform's timestamp has whole seconds: the message was
-			// written within that second, and a STOP must not seem older
-			// than an opt-in recorded in the same second, so the record
-			// takes the end of it (sent_at is kept in the evidence).
-			Source: consent.SourceKeyword, Evidence: evidence, Actor: "contact", EffectiveAt: in.sentAt.Truncate(time.Second).Add(time.Second - time.Millisecond),
+			Source: consent.SourceKeyword, Evidence: evidence, Actor: "contact", EffectiveAt: in.sentAt,
 			DedupeKey: "keyword:" + in.wamid + ":" + p,
 		}, now)
 		if err != nil {

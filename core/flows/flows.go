@@ -100,7 +100,7 @@ func (r *Router) Handle(msg *message.Message) error {
 	locale := ""
 	if r.policy != nil {
 		profile = r.policy.profile(ev)
-		locale = r.policy.locale(ctx, r.db.Reader(), profile)
+		locale = r.policy.locale(ctx, r.db, profile)
 	}
 	var plans []*planned
 	var actions, effects []config.Flow

@@ -70,16 +70,16 @@ func (p *Policy) profile(ev *event.Event) contacts.Profile {
 
 // locale is the language to send the event's contact in: the event's
 // contact.locale, else the stored contact's, else the default.
-func (p *Policy) locale(ctx context.Context, q contacts.Query, pr contacts.Profile) string {
+func (p *Policy) locale(ctx context.Context, q *store.DB, pr contacts.Profile) string {
 	if l := contacts.CanonicalLocale(pr.Locale); l != "" {
 		return l
 	}
 	if pr.Phone != "" {
-		if id, err := contacts.Find(ctx, q, contacts.KindPhone, pr.Phone); err == nil {
-			var l string
-			if err := q.QueryRowContext(ctx, `SELECT COALESCE(locale,'') FROM contacts WHERE id = ?`, id).Scan(&l); err == nil && l != "" {
-				return l
-			}
+		var l string
+		err := q.ReadRow(ctx, `SELECT COALESCE(c.locale, '') FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
+			WHERE i.kind = ? AND i.value = ?`, contacts.KindPhone, pr.Phone).Scan(&l)
+		if err == nil && l != "" {
+			return l
 		}
 	}
 	return p.DefaultLocale

@@ -23,7 +23,6 @@ type Pacer struct {
 	log         []time.Time // the last budget sends, a ring
 	head        int
 	pausedUntil time.Time
-	throttles   int       // consecutive 130429
 	slowedAt    time.Time // when the limit was last lowered
 }
 
@@ -49,33 +48,37 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	for {
 		p.mu.Lock()
 		now := p.now()
-		wait := p.pausedUntil.Sub(now)
+		pause := p.pausedUntil.Sub(now)
 		p.recover(now)
 		p.mu.Unlock()
-		if wait > 0 {
-			if err := sleep(ctx, wait); err != nil {
-				return err
-			}
-			continue
+		if pause <= 0 {
+			break
 		}
-		if err := p.lim.Wait(ctx); err != nil {
+		if err := sleep(ctx, pause); err != nil {
 			return err
 		}
+	}
+	if err := p.lim.Wait(ctx); err != nil {
+		return err
+	}
+	// The token bucket spaced this send; the log makes the one-second
+	// ceiling exact. A send held here keeps its token: it waits for the
+	// oldest of the last budget sends to leave the second, then goes.
+	for {
 		p.mu.Lock()
-		now = p.now()
+		now := p.now()
 		oldest := p.log[p.head]
-		if wait := oldest.Add(time.Second).Sub(now); !oldest.IsZero() && wait > 0 {
+		wait := oldest.Add(time.Second).Sub(now)
+		if oldest.IsZero() || wait <= 0 {
+			p.log[p.head] = now
+			p.head = (p.head + 1) % len(p.log)
 			p.mu.Unlock()
-			if err := sleep(ctx, wait); err != nil {
-				return err
-			}
-			continue
+			return nil
 		}
-		p.log[p.head] = now
-		p.head = (p.head + 1) % len(p.log)
-		p.throttles = 0
 		p.mu.Unlock()
-		return nil
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
 	}
 }
 
@@ -86,7 +89,6 @@ func (p *Pacer) Throttled(wait time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	p.throttles++
 	if until := now.Add(wait); until.After(p.pausedUntil) {
 		p.pausedUntil = until
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/parley-hub/parley/core/policy"
 	"github.com/parley-hub/parley/core/pubsub"
 	"github.com/parley-hub/parley/core/store"
+	"github.com/parley-hub/parley/core/templates"
 	"github.com/parley-hub/parley/core/whatsapp"
 	"github.com/parley-hub/parley/core/whatsapp/emulator"
 )
@@ -188,8 +189,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	srv, err := api.New(api.Config{
 		Keys: apiKeys(keyHashes, time.Now(), log), DeadLetters: dlq, Metrics: metricsOnAPI, Observer: mtr,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes, Events: events, Messages: messages,
-		Direct:  &api.Direct{DB: db, Messages: messages, Topic: pipeline.TopicGate},
-		Policy:  &api.Policy{DB: db, Contacts: pol.contacts, Handoff: pol.handoff, Audit: pol.audit, Phones: contacts.Phones{DefaultRegion: cfg.Contacts.DefaultRegion}},
+		Direct: &api.Direct{DB: db, Messages: messages, Topic: pipeline.TopicGate},
+		Policy: &api.Policy{DB: db, Contacts: pol.contacts, Handoff: pol.handoff, Audit: pol.audit, Phones: contacts.Phones{DefaultRegion: cfg.Contacts.DefaultRegion},
+			Templates: pol.templates, SyncTemplates: func(ctx context.Context) (int, error) { return templates.Sync(ctx, db, client, time.Now()) }},
 		Webhook: receiver, Connectors: conns, Plugins: conns.Host(), Log: log,
 		Ready: func(ctx context.Context) error {
 			select {

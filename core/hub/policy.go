@@ -54,7 +54,7 @@ func newPolicy(cfg *config.Config, db *store.DB, messages *delivery.Store, event
 		handoff:  handoff.NewStore(db),
 		audit:    policy.NewAudit(db),
 		templates: templates.NewRegistry(db, templates.Config{
-			Templates: cfg.Templates, DefaultLocale: cfg.Contacts.DefaultLocale, Log: log,
+			Templates: cfg.Templates, DefaultLocale: cfg.Contacts.DefaultLocale,
 		}),
 	}
 	var pairs *guard.Pairs

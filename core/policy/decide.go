@@ -112,8 +112,7 @@ type Message struct {
 
 // Facts are what the gate knows of the recipient at the time of deciding.
 type Facts struct {
-	Now       time.Time
-	ContactID string
+	Now time.Time
 	// Location is the recipient's time zone.
 	Location *time.Location
 	Consent  consent.State

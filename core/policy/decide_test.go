@@ -38,7 +38,7 @@ var (
 )
 
 func facts(mod func(*Facts)) Facts {
-	f := Facts{Now: noon, ContactID: "con_1", Location: time.UTC, Consent: consent.State{}}
+	f := Facts{Now: noon, Location: time.UTC, Consent: consent.State{}}
 	if mod != nil {
 		mod(&f)
 	}

@@ -175,10 +175,7 @@ func (g *Gate) Handle(msg *message.Message) error {
 			contactID, _ = contacts.Find(ctx, reader, contacts.KindPhone, to)
 		}
 	}
-	in, err := g.message(ctx, m)
-	if err != nil {
-		return err
-	}
+	in := g.message(ctx, m)
 	f, err := g.facts(ctx, reader, contactID, m.recipient, now, *r)
 	if err != nil {
 		return err
@@ -299,7 +296,7 @@ func (g *Gate) load(ctx context.Context, id string) (*gated, error) {
 	var origin, category, basis, contactID sql.NullString
 	var alt []byte
 	var fb sql.NullString
-	err := g.cfg.DB.Reader().QueryRowContext(ctx, `SELECT m.status, m.flow, COALESCE(m.event_id,''), m.recipient, m.request,
+	err := g.cfg.DB.ReadRow(ctx, `SELECT m.status, m.flow, COALESCE(m.event_id,''), m.recipient, m.request,
 		g.origin, g.contact_id, g.category, g.lawful_basis, g.alternative, g.fallback, g.deferred_until, g.released_at
 		FROM messages m LEFT JOIN gate_messages g ON g.message_id = m.id WHERE m.id = ?`, id).
 		Scan(&m.status, &m.flow, &m.eventID, &m.recipient, &body, &origin, &contactID, &category, &basis, &alt, &fb, &m.deferredUntil, &m.releasedAt)
@@ -332,7 +329,7 @@ func (g *Gate) load(ctx context.Context, id string) (*gated, error) {
 
 // message builds Decide's view of a loaded message, resolving its
 // templates.
-func (g *Gate) message(ctx context.Context, m *gated) (Message, error) {
+func (g *Gate) message(ctx context.Context, m *gated) Message {
 	in := Message{
 		ID: m.id, Origin: m.origin, Flow: m.flow, Kind: m.request.Type, Category: m.category, LawfulBasis: m.basis,
 		Alternative: m.alternative, FallbackAction: m.fallback,
@@ -352,7 +349,7 @@ func (g *Gate) message(ctx context.Context, m *gated) (Message, error) {
 	if m.alternative != nil && m.alternative.Template != nil {
 		in.AltVariant, in.AltErr = g.check(ctx, m.alternative.Template)
 	}
-	return in, nil
+	return in
 }
 
 // check resolves the variant a template request names and validates the
@@ -370,7 +367,7 @@ func (g *Gate) check(ctx context.Context, t *whatsapp.Template) (*templates.Vari
 
 // facts gathers what the gate knows of the recipient.
 func (g *Gate) facts(ctx context.Context, q contacts.Query, contactID, recipient string, now time.Time, r Rules) (Facts, error) {
-	f := Facts{Now: now, ContactID: contactID, Location: g.cfg.DefaultZone, Consent: consent.State{}}
+	f := Facts{Now: now, Location: g.cfg.DefaultZone, Consent: consent.State{}}
 	if g.cfg.Pairs != nil && recipient != "" {
 		f.PairAt = g.cfg.Pairs.Peek(pairKey(recipient), now)
 	}
@@ -382,19 +379,28 @@ func (g *Gate) facts(ctx context.Context, q contacts.Query, contactID, recipient
 		}
 		return f, nil
 	}
-	var err error
-	if f.Consent, err = consent.Current(ctx, q, contactID, now); err != nil {
-		return f, err
-	}
-	if f.Window, err = window.Get(ctx, q, contactID, now); err != nil {
-		return f, err
-	}
-	if f.Paused, err = handoff.Paused(ctx, q, contactID); err != nil {
-		return f, err
-	}
+	// One row says what is cheap to know; the ledger is read only when the
+	// contact has records (or merged contacts that may have some).
 	var phone, zone sql.NullString
-	if err := q.QueryRowContext(ctx, `SELECT phone, time_zone FROM contacts WHERE id = ?`, contactID).Scan(&phone, &zone); err != nil {
+	var last, closes, entry sql.NullInt64
+	var paused, merged, ledger bool
+	err := g.cfg.DB.ReadRow(ctx, `SELECT c.phone, c.time_zone, w.last_inbound_at, w.closes_at, w.entry_point_until,
+		EXISTS(SELECT 1 FROM agent_queue q WHERE q.contact_id = c.id AND q.state <> 'closed'),
+		EXISTS(SELECT 1 FROM contacts m WHERE m.merged_into = c.id),
+		EXISTS(SELECT 1 FROM consent_records r WHERE r.contact_id = c.id)
+		FROM contacts c LEFT JOIN windows w ON w.contact_id = c.id WHERE c.id = ?`, contactID).
+		Scan(&phone, &zone, &last, &closes, &entry, &paused, &merged, &ledger)
+	if err != nil {
 		return f, fmt.Errorf("contact %s: %w", contactID, err)
+	}
+	f.Paused = paused
+	if closes.Valid {
+		f.Window = window.StateOf(last.Int64, closes.Int64, entry.Int64, now)
+	}
+	if ledger || merged {
+		if f.Consent, err = consent.Current(ctx, q, contactID, now); err != nil {
+			return f, err
+		}
 	}
 	c := contacts.Contact{Phone: phone.String, TimeZone: zone.String}
 	if c.Phone == "" {

@@ -201,7 +201,7 @@ func (h *harness) restart() {
 	}
 	h.router = flows.New(h.db, h.messages, h.cfg.Flows, pipeline.TopicGate).
 		WithPolicy(&flows.Policy{Contacts: h.contacts, Templates: reg, DefaultLocale: h.cfg.Contacts.DefaultLocale})
-	h.sender = delivery.NewSender(h.messages, h.api, slog.New(slog.DiscardHandler)).WithGuard(policy.NewPacing(h.db, nil, pairs))
+	h.sender = delivery.NewSender(h.messages, h.api, slog.New(slog.DiscardHandler)).WithGuard(policy.NewPacing(h.db, nil, pairs).WithClock(now))
 	h.inbox = inbox.New(h.db, h.messages, pipeline.TopicWebhooks, slog.New(slog.DiscardHandler)).
 		WithInboundTopic(pipeline.TopicInbound).WithStatusHook(policy.StatusHookTx)
 	h.conv = conversation.New(conversation.Config{

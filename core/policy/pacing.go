@@ -29,6 +29,12 @@ func NewPacing(db *store.DB, number *guard.Pacer, pairs *guard.Pairs) *Pacing {
 	return &Pacing{db: db, number: number, pairs: pairs, now: time.Now}
 }
 
+// WithClock makes p read the time from now (tests), and returns p.
+func (p *Pacing) WithClock(now func() time.Time) *Pacing {
+	p.now = now
+	return p
+}
+
 // Wait blocks until the business number may send one more message.
 func (p *Pacing) Wait(ctx context.Context, _ string, _ *whatsapp.SendRequest) error {
 	if p.number == nil {
@@ -121,7 +127,7 @@ func PlatformOptOutTx(ctx context.Context, tx *store.Tx, messageID, recipient, k
 	}
 	_, err := consent.RecordTx(ctx, tx, consent.Record{
 		ContactID: contactID, Channel: consent.ChannelWhatsApp, Purpose: consent.Marketing, Status: consent.OptOut,
-		LawfulBasis: consent.BasisConsent, Source: consent.SourcePlatform, Actor: "platform",
+		LawfulBasis: consent.BasisConsent, Source: consent.SourcePlatform, Actor: "platform", EffectiveAt: now,
 		Evidence:  []byte(fmt.Sprintf(`{"code":131050,"message_id":%q}`, messageID)),
 		DedupeKey: "platform:131050:" + key,
 	}, now)
@@ -144,7 +150,11 @@ func StatusHookTx(ctx context.Context, tx *store.Tx, st whatsapp.Status) error {
 		if err != nil {
 			return nil // not Parley's message, or not recorded yet: nothing to attribute
 		}
-		return PlatformOptOutTx(ctx, tx, id, recipient, st.ID, time.Now())
+		at := time.Now()
+		if sec, err := whatsapp.UnixString(st.Timestamp); err == nil {
+			at = time.Unix(sec, 0)
+		}
+		return PlatformOptOutTx(ctx, tx, id, recipient, st.ID, at)
 	}
 	return nil
 }

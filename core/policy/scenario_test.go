@@ -1,12 +1,18 @@
 package policy_test
 
 import (
+	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/parley-hub/parley/core/config"
 	"github.com/parley-hub/parley/core/consent"
+	"github.com/parley-hub/parley/core/delivery"
 	"github.com/parley-hub/parley/core/handoff"
+	"github.com/parley-hub/parley/core/pipeline"
 	"github.com/parley-hub/parley/core/policy"
+	"github.com/parley-hub/parley/core/store"
 	"github.com/parley-hub/parley/core/whatsapp"
 	"github.com/parley-hub/parley/core/window"
 )
@@ -183,5 +189,134 @@ func TestScenarioMenuAndEscalation(t *testing.T) {
 	h.pump()
 	if len(h.sends) != n+1 || h.lastSend(t).Type != "interactive" {
 		t.Fatalf("after hand-back sent %d", len(h.sends)-n)
+	}
+}
+
+func TestScenarioWindowExpiring(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.Flows = append(cfg.Flows, config.Flow{Name: "last_call", On: config.Trigger{Type: config.EventWindowExpiring}, To: "contact.phone", Text: "Anything else before we close?"})
+	h := newHarness(t, cfg)
+	const di = "+16505550003"
+	h.say(di, "hi", nil, "", false)
+	h.pump()
+	h.clock.Advance(22 * time.Hour)
+	h.pump()
+	if len(h.sends) != 0 {
+		t.Fatalf("window.expiring fired 2 h before closing: %+v", h.sends)
+	}
+	h.clock.Advance(90 * time.Minute) // 30 minutes left
+	h.pump()
+	h.pump()
+	if len(h.sends) != 1 || h.lastSend(t).Type != "text" {
+		t.Fatalf("sends = %+v; want the last call, as free text", h.sends)
+	}
+	// It fires once per window, across restarts; a renewed window fires again.
+	h.restart()
+	h.pump()
+	h.say(di, "one more thing", nil, "", false)
+	h.clock.Advance(23*time.Hour + 10*time.Minute)
+	h.pump()
+	if len(h.sends) != 2 {
+		t.Fatalf("sends = %d; want one more for the renewed window", len(h.sends))
+	}
+}
+
+// TestScenarioConnectorConsentAndDirect: a connector's consent.updated
+// event lands in the ledger; a direct API text is decided like any other
+// message (here: no window, so blocked with the reason).
+func TestScenarioConnectorConsentAndDirect(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, testConfig())
+	const ed = "+442079460004" // London: 13:00 is outside quiet hours
+	h.event("consent.updated", "c1", ed, "Ed", "", map[string]any{"channel": "whatsapp", "state": "subscribed", "consent_updated_at": "2026-11-25T12:00:00Z"})
+	h.event("promo.sent", "p1", ed, "Ed", "", map[string]any{"discount": "5"})
+	h.pump()
+	if d := last(t, h.decisions("promo")); d.Outcome != policy.Send {
+		t.Fatalf("promo after a connector opt-in = %s %s", d.Outcome, d.Reason)
+	}
+	hist, _ := consent.History(h.ctx, h.db.Reader(), h.contactID(ed))
+	if len(hist) != 1 || hist[0].Source != consent.SourceConnector || hist[0].Actor != "connector:test" {
+		t.Fatalf("ledger = %+v", hist)
+	}
+	// A replay of the event records nothing new.
+	h.event("consent.updated", "c1", ed, "Ed", "", map[string]any{"channel": "whatsapp", "state": "subscribed"})
+	h.pump()
+	if again, _ := consent.History(h.ctx, h.db.Reader(), h.contactID(ed)); len(again) != 1 {
+		t.Fatalf("replay added to the ledger: %d records", len(again))
+	}
+
+	var id string
+	err := h.db.Write(h.ctx, func(tx *store.Tx) error {
+		var err error
+		id, _, err = h.messages.EnqueueTx(h.ctx, tx, delivery.NewMessage{Request: whatsapp.NewText(ed, "hello from an agent")}, pipeline.TopicGate)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.pump()
+	recs, _ := policy.Decisions(h.ctx, h.db.Reader(), id)
+	if d := last(t, recs); d.Outcome != policy.Block || d.Reason != policy.ReasonWindowClosed || d.Actor != policy.OriginAPI || d.ContactID != h.contactID(ed) {
+		t.Fatalf("direct text = %+v", d)
+	}
+}
+
+// TestScenarioPlatformAnswers: a 131056 defers the message to its
+// recipient's back-off without holding anyone else; a 131050, in a failed
+// status webhook, records a marketing opt-out.
+func TestScenarioPlatformAnswers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, testConfig())
+	const fay, gus = "+442079460005", "+442079460006"
+	throttled := 0
+	h.api.fail = func(req *whatsapp.SendRequest) error {
+		if req.To == fay && throttled == 0 {
+			throttled++
+			return &whatsapp.APIError{HTTPStatus: 400, Graph: whatsapp.GraphError{Code: 131056, Message: "pair rate limit"}}
+		}
+		return nil
+	}
+	h.event("order.updated", "o1", fay, "Fay", "", map[string]any{"order": "1"})
+	h.event("order.updated", "o2", gus, "Gus", "", map[string]any{"order": "2"})
+	h.pump()
+	if len(h.sends) != 1 || h.sends[0].req.To != gus {
+		t.Fatalf("sends = %+v; want only gus's (fay's is deferred)", h.sends)
+	}
+	recs := h.decisions("update")
+	var deferred *policy.Record
+	for i := range recs {
+		if recs[i].Reason == policy.ReasonPairThrottled {
+			deferred = &recs[i]
+		}
+	}
+	if deferred == nil || deferred.DeferUntil == nil || deferred.DeferUntil.Sub(h.clock.Now()) != time.Second {
+		t.Fatalf("decisions = %+v; want a defer after 131056 of 1 s", recs)
+	}
+	h.clock.Advance(2 * time.Second)
+	h.pump()
+	if len(h.sends) != 2 || h.sends[1].req.To != fay {
+		t.Fatalf("after the back-off sends = %d; want fay's too", len(h.sends))
+	}
+
+	// 131050 arrives as a failed status for a sent promo.
+	h.consent(gus, consent.OptIn)
+	h.event("promo.sent", "p1", gus, "Gus", "", map[string]any{"discount": "5"})
+	h.pump()
+	var wamid string
+	if err := h.db.Reader().QueryRow(`SELECT wamid FROM messages WHERE flow = 'promo'`).Scan(&wamid); err != nil {
+		t.Fatal(err)
+	}
+	value, _ := json.Marshal(whatsapp.MessagesValue{MessagingProduct: "whatsapp", Metadata: whatsapp.Metadata{PhoneNumberID: "106540352242922"},
+		Statuses: []whatsapp.Status{{ID: wamid, Status: "failed", Timestamp: strconv.FormatInt(h.clock.Now().Unix(), 10), RecipientID: gus[1:],
+			Errors: []whatsapp.WebhookError{{Code: 131050, Title: "User has stopped marketing messages"}}}}})
+	body, _ := json.Marshal(whatsapp.WebhookPayload{Object: whatsapp.WebhookObject, Entry: []whatsapp.Entry{{ID: "1", Changes: []whatsapp.Change{{Field: "messages", Value: value}}}}})
+	if err := h.inbox.Accept(h.ctx, body, h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.pump()
+	st, _ := consent.Current(h.ctx, h.db.Reader(), h.contactID(gus), h.clock.Now())
+	if s := st.Of(consent.Marketing); s.Status != consent.OptOut || s.Record.Source != consent.SourcePlatform {
+		t.Fatalf("marketing after 131050 = %+v", s)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -83,7 +82,6 @@ type Config struct {
 	// StatusTTL is how long approval statuses are cached; default 2s.
 	StatusTTL time.Duration
 	Now       func() time.Time
-	Log       *slog.Logger
 }
 
 // Registry knows the templates and their approval statuses. It is safe
@@ -305,3 +303,25 @@ func Canonical(code string) string {
 }
 
 func underscore(s string) string { return strings.ReplaceAll(s, "-", "_") }
+
+// Names returns the names of every known template, configured or reported
+// by the platform, sorted.
+func (r *Registry) Names(ctx context.Context) ([]string, error) {
+	st, err := r.loadStatuses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for name := range r.cat.Load().byName {
+		seen[name] = true
+	}
+	for k := range st.status {
+		seen[k[0]] = true
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names, nil
+}

@@ -70,12 +70,18 @@ func Get(ctx context.Context, q contacts.Query, contactID string, now time.Time)
 	if err != nil {
 		return State{}, fmt.Errorf("window of %s: %w", contactID, err)
 	}
-	st := State{ClosesAt: time.UnixMilli(closes).UTC(), LastInbound: time.UnixMilli(last).UTC()}
-	if ep.Valid && ep.Int64 > 0 {
-		st.EntryPointUntil = time.UnixMilli(ep.Int64).UTC()
+	return StateOf(last, closes, ep.Int64, now), nil
+}
+
+// StateOf builds the state at now from a windows row's times (Unix ms; 0
+// for no entry point), for callers that read the row with other data.
+func StateOf(lastInbound, closesAt, entryPointUntil int64, now time.Time) State {
+	st := State{ClosesAt: time.UnixMilli(closesAt).UTC(), LastInbound: time.UnixMilli(lastInbound).UTC()}
+	if entryPointUntil > 0 {
+		st.EntryPointUntil = time.UnixMilli(entryPointUntil).UTC()
 	}
 	st.Open = now.Before(st.ClosesAt)
-	return st, nil
+	return st
 }
 
 // MergeTx moves a merged contact's window onto the contact it was merged

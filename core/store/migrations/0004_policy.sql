@@ -19,6 +19,7 @@ CREATE TABLE contacts (
     created_at  INTEGER NOT NULL,              -- Unix milliseconds
     updated_at  INTEGER NOT NULL
 ) STRICT;
+CREATE INDEX contacts_merged ON contacts(merged_into) WHERE merged_into IS NOT NULL;
 
 -- contact_identities maps each identifier to one contact: kind is phone
 -- (E.164), wa_id, user_id (business-scoped user id), email (lower case) or
@@ -81,8 +82,7 @@ CREATE TABLE gate_messages (
     alternative    BLOB,                       -- a template request for a closed window (JSON)
     fallback       TEXT,                       -- the fallback action (JSON) when nothing may be sent
     deferred_until INTEGER,                    -- Unix ms; NULL when not deferred
-    released_at    INTEGER,                    -- Unix ms; set once, when published to the outbox
-    decided        INTEGER NOT NULL DEFAULT 0  -- decisions recorded
+    released_at    INTEGER                     -- Unix ms; set once, when published to the outbox
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX gate_messages_deferred ON gate_messages(deferred_until) WHERE deferred_until IS NOT NULL;
 CREATE INDEX gate_messages_sent ON gate_messages(contact_id, category, released_at) WHERE released_at IS NOT NULL;
