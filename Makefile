@@ -31,7 +31,9 @@ test-pubsub-full:
 bench: build
 	$(GO) run ./cmd/parley-load -binary $(BIN) -duration 20s -rate 0 -out bench-results/send-path-max.json
 	$(GO) run ./cmd/parley-load -binary $(BIN) -duration 20s -rate 2000 -out bench-results/send-path-2000.json
+	$(GO) run ./cmd/parley-load -binary $(BIN) -scenario statuses -messages 30000 -out bench-results/statuses.json
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./core/store/ ./core/pubsub/ ./core/whatsapp/emulator/
+	$(GO) test -run '^$$' -bench BenchmarkPacer -benchtime 1x ./core/guard/
 
 ## bench-plugins: events through a real connector plugin process on 2 cores (HTTP → store → plugin → ingest), and the plugin hop's p50
 bench-plugins:
