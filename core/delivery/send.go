@@ -65,6 +65,15 @@ func (s *Sender) Handle(msg *message.Message) error {
 			return fmt.Errorf("send %s: pace: %w", id, err)
 		}
 	}
+	// Once a send starts it runs to the end, shutdown or not: a request
+	// the platform accepted must have its wamid recorded, or a restart
+	// would send the message again. The client's timeout bounds it, and
+	// the router waits for the handlers in flight when it closes. A send
+	// not started yet when shutdown begins is left for the next run.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("send %s: not started: %w", id, err)
+	}
+	ctx = context.WithoutCancel(ctx)
 	resp, err := s.client.Send(ctx, &req)
 	if err != nil {
 		if s.guard != nil {

@@ -143,8 +143,10 @@ func New(db *store.DB, cfg Config, st Stages) (*Pipeline, error) {
 			// Retries end well within the lease, so that no other worker
 			// takes the message over while this one still retries it.
 			MaxElapsedTime: cfg.LeaseTimeout / 2,
-			ShouldRetry:    func(p middleware.RetryParams) bool { return !deadletter.IsPermanent(p.Err) },
-			Logger:         logger,
+			ShouldRetry: func(p middleware.RetryParams) bool {
+				return !deadletter.IsPermanent(p.Err) && !errors.Is(p.Err, context.Canceled)
+			},
+			Logger: logger,
 		}.Middleware,
 		middleware.Recoverer,
 	)
