@@ -4,7 +4,9 @@ BIN     ?= bin/parley
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test test-race test-pubsub-full bench bench-plugins lint fmt clean plugins proto check-proto
+FUZZTIME ?= 1m
+
+.PHONY: test-reliability fuzz build run test test-race test-pubsub-full bench bench-plugins lint fmt clean plugins proto check-proto
 
 ## build: the single CGO-free binary at bin/parley
 build:
@@ -22,6 +24,18 @@ test:
 ## test-race: every test under the race detector (needs cgo and a C compiler)
 test-race:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+## test-reliability: the real binary SIGKILLed and SIGTERMed under load, a Cloud API failing a fifth of
+## requests, a full and a read-only disk (about a minute; the disk test needs root for a tmpfs)
+test-reliability:
+	$(GO) test -tags reliability -count=1 -run Reliability -v ./cmd/parley/
+
+## fuzz: every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m)
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -parallel 1 ./core/whatsapp/
+	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) -parallel 1 ./core/flows/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -parallel 1 ./core/config/
+	for c in shopify hubspot zendesk webhook; do $(GO) test -run '^$$' -fuzz '^FuzzHandleWebhook$$' -fuzztime $(FUZZTIME) -parallel 1 ./connectors/$$c/ || exit 1; done
 
 ## test-pubsub-full: Watermill's whole universal Pub/Sub suite against the SQLite Pub/Sub
 test-pubsub-full:

@@ -245,7 +245,9 @@ func eventData(e *webhookEvent) map[string]any {
 
 func occurredAt(e *webhookEvent, fallback time.Time) time.Time {
 	if ms, err := e.OccurredAt.Int64(); err == nil && ms > 0 {
-		return time.UnixMilli(ms).UTC()
+		if t := time.UnixMilli(ms).UTC(); t.Year() <= 9999 { // beyond that JSON cannot carry it
+			return t
+		}
 	}
 	return fallback.UTC()
 }

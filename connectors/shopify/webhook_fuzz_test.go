@@ -19,12 +19,13 @@ import (
 // e164 is what a connector's contact phone must look like, when set.
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{4,14}$`)
 
-// FuzzHandleWebhook: a correctly signed delivery of any topic and body
-// never panics; it fails only with sdk.ErrBadRequest; what it maps keeps
+// FuzzHandleWebhook: a correctly signed delivery of any topic, body and
+// X-Shopify-Triggered-At (headers are not signed) never panics; it fails only with sdk.ErrBadRequest; what it maps keeps
 // the sdk.Event contract (type, source and id set, the phone in E.164 or
 // empty, JSON-encodable data); and the same delivery again maps to the same
 // events, since Shopify retries deliveries.
 func FuzzHandleWebhook(f *testing.F) {
+	const triggeredAt = "2026-05-01T14:59:58.123Z" // as signedDelivery sets it
 	for _, s := range []struct{ topic, file string }{
 		{"orders/create", "orders_create_sample.json"},
 		{"orders/create", "orders_create.json"},
@@ -45,20 +46,21 @@ func FuzzHandleWebhook(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(s.topic, b)
+		f.Add(s.topic, triggeredAt, b)
 	}
-	f.Add("orders/create", []byte(`{"id":1,"phone":"+5511987654321"}`))
-	f.Add("orders/create", []byte(`{"id":"1","customer":{"phone":"(650) 555-1234"},"billing_address":{"country_code":"US"}}`))
-	f.Add("checkouts/update", []byte(`{"token":"t","phone":"+16505551234","updated_at":"not a time"}`))
-	f.Add("fulfillments/create", []byte(`{"id":1e400}`))
+	f.Add("orders/create", "", []byte(`{"id":1,"phone":"+5511987654321"}`))
+	f.Add("orders/create", "2026-05-01T14:59:58Z", []byte(`{"id":"1","customer":{"phone":"(650) 555-1234"},"billing_address":{"country_code":"US"}}`))
+	f.Add("checkouts/update", "yesterday", []byte(`{"token":"t","phone":"+16505551234","updated_at":"not a time"}`))
+	f.Add("fulfillments/create", "", []byte(`{"id":1e400}`))
 
 	c := New()
 	c.now = func() time.Time { return testNow }
 	if err := c.Configure(context.Background(), testConfig()); err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, topic string, body []byte) {
+	f.Fuzz(func(t *testing.T, topic, triggeredAt string, body []byte) {
 		req := signedDelivery(topic, "1", body, testSecret)
+		req.Header.Set(headerTriggeredAt, triggeredAt)
 		res, err := c.HandleWebhook(context.Background(), req)
 		if err != nil {
 			if !errors.Is(err, sdk.ErrBadRequest) {

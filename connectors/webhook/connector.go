@@ -152,11 +152,16 @@ func (cfg *config) event(body []byte, receivedAt time.Time) (sdk.Event, error) {
 }
 
 func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		n, nerr := strconv.ParseInt(s, 10, 64)
+		if nerr != nil {
+			return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor Unix seconds", s)
+		}
+		t = time.Unix(n, 0)
 	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.Unix(n, 0).UTC(), nil
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%q is outside the years 0 to 9999", s)
 	}
-	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor Unix seconds", s)
+	return t.UTC(), nil
 }

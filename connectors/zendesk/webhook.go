@@ -168,7 +168,7 @@ func (c *Connector) HandleWebhook(ctx context.Context, req sdk.WebhookRequest) (
 		if err := dec.Decode(&env); err != nil {
 			return sdk.WebhookResult{}, fmt.Errorf("%w: event envelope: %v", sdk.ErrBadRequest, err)
 		}
-		if env.ID == "" {
+		if env.ID = strings.TrimSpace(env.ID); env.ID == "" {
 			return sdk.WebhookResult{}, fmt.Errorf("%w: event envelope has no id", sdk.ErrBadRequest)
 		}
 		return c.envelopeEvent(ctx, st, &env, now)
