@@ -466,6 +466,13 @@ func freePort(t *testing.T) string {
 // TestKillAfterAccept: events acknowledged with 202 survive a SIGKILL of
 // Parley, and after a restart every one is sent exactly once, counted at a
 // separately running emulator.
+//
+// The first run points at a port where nothing listens, so none of its
+// sends can reach the platform before the kill: this test is about what
+// was acknowledged. The other window, a send the platform accepted just
+// before the process died with its wamid not yet committed, cannot be
+// closed by Parley alone; the reliability tests (make test-reliability)
+// measure and report it.
 func TestKillAfterAccept(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the real binary")
@@ -478,7 +485,9 @@ func TestKillAfterAccept(t *testing.T) {
 
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "parley.yaml")
-	cfg := fmt.Sprintf(`mode: production
+	config := func(platform string) {
+		t.Helper()
+		cfg := fmt.Sprintf(`mode: production
 data_dir: %s
 server:
   addr: %s
@@ -494,10 +503,12 @@ flows:
     on: {type: order.shipped}
     to: contact.phone
     template: {name: hello_world, language: en_US}
-`, filepath.Join(dir, "data"), parleyAddr, emuAddr)
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+`, filepath.Join(dir, "data"), parleyAddr, platform)
+		if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
+	config(freePort(t)) // nothing listens there
 	env := []string{"PARLEY_API_KEY=e2e-api-key"}
 	p := start(t, env, "serve", "--config", cfgFile)
 	p.waitLine(t, "API:")
@@ -524,8 +535,11 @@ flows:
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("at the SIGKILL the emulator had received %d of %d messages", stats.AcceptedTotal, n)
+	if stats.AcceptedTotal != 0 {
+		t.Fatalf("the emulator received %d messages before the restart; want 0", stats.AcceptedTotal)
+	}
 
+	config(emuAddr)
 	p2 := start(t, env, "serve", "--config", cfgFile)
 	p2.waitLine(t, "API:")
 	eventually(t, 30*time.Second, "every event's message at the emulator", func() bool {
