@@ -245,7 +245,7 @@ func eventData(e *webhookEvent) map[string]any {
 
 func occurredAt(e *webhookEvent, fallback time.Time) time.Time {
 	if ms, err := e.OccurredAt.Int64(); err == nil && ms > 0 {
-		if t := time.UnixMilli(ms).UTC(); t.Year() <= 9999 { // beyond that JSON cannot carry it
+		if t := time.UnixMilli(ms).UTC(); eventdata.EncodableTime(t) {
 			return t
 		}
 	}

@@ -1,6 +1,8 @@
 package shopify
 
 import (
+	"github.com/parley-hub/parley/sdk/eventdata"
+
 	"encoding/json"
 	"strings"
 	"time"
@@ -119,7 +121,7 @@ func parseTime(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	if err != nil || !eventdata.EncodableTime(t) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true

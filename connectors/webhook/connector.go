@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"github.com/parley-hub/parley/sdk/eventdata"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -160,7 +162,7 @@ func parseTime(s string) (time.Time, error) {
 		}
 		t = time.Unix(n, 0)
 	}
-	if y := t.UTC().Year(); y < 0 || y > 9999 {
+	if !eventdata.EncodableTime(t) {
 		return time.Time{}, fmt.Errorf("%q is outside the years 0 to 9999", s)
 	}
 	return t.UTC(), nil

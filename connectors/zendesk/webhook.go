@@ -353,7 +353,7 @@ func contactOf(region, id, name, email, phone, locale string) (sdk.Contact, erro
 func parseTime(s string, fallback time.Time) time.Time {
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00"} {
-		if t, err := time.Parse(layout, s); err == nil {
+		if t, err := time.Parse(layout, s); err == nil && eventdata.EncodableTime(t) {
 			return t.UTC()
 		}
 	}

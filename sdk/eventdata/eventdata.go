@@ -5,7 +5,10 @@
 // library.
 package eventdata
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Put sets data[key] to v, trimmed, unless v is blank.
 func Put(data map[string]any, key, v string) {
@@ -40,4 +43,13 @@ func First(vals ...string) string {
 // "Souza".
 func FullName(first, last string) string {
 	return strings.TrimSpace(strings.TrimSpace(first) + " " + strings.TrimSpace(last))
+}
+
+// EncodableTime reports whether t can be carried by an event: JSON (RFC
+// 3339) holds years 0 to 9999 only, so a timestamp outside them, which a
+// crafted payload can produce (a year-9999 date with a negative offset is
+// year 10000 in UTC), must be refused or replaced rather than passed on.
+func EncodableTime(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
 }
