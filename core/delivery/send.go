@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -93,10 +94,22 @@ func (s *Sender) Handle(msg *message.Message) error {
 	if len(resp.Contacts) > 0 {
 		waID = resp.Contacts[0].WaID
 	}
-	if err := s.store.RecordSubmitted(ctx, id, resp.Messages[0].ID, waID); err != nil {
-		return err
+	// The platform accepted the message: retrying the handler would send
+	// it again, so on a store error (a full disk, say) retry the record of
+	// its wamid only.
+	wait := 100 * time.Millisecond
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		err := s.store.RecordSubmitted(ctx, id, resp.Messages[0].ID, waID)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		s.log.Error("recording a sent message failed; retrying the record, not the send", "message_id", id, "wamid", resp.Messages[0].ID, "error", err)
+		time.Sleep(wait)
+		wait = min(2*wait, 2*time.Second)
 	}
-	return nil
 }
 
 // failed records a failed attempt. Permanent platform errors mark the
