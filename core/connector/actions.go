@@ -90,7 +90,7 @@ func (c *Connectors) HandleAction(msg *message.Message) error {
 		body                                          []byte
 		received                                      int64
 	)
-	err := c.cfg.DB.Reader().QueryRowContext(ctx, `SELECT a.flow, a.event_id, a.connector, a.action, a.input, a.state, e.body, e.received_at
+	err := c.cfg.DB.ReadRow(ctx, `SELECT a.flow, a.event_id, a.connector, a.action, a.input, a.state, e.body, e.received_at
 		FROM connector_actions a JOIN events e ON e.id = a.event_id WHERE a.id = ?`, id).
 		Scan(&flow, &eventID, &conn, &action, &inputJSON, &state, &body, &received)
 	if errors.Is(err, sql.ErrNoRows) {

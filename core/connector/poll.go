@@ -68,7 +68,7 @@ func (c *Connectors) pollLoop(ctx context.Context, name string, interval time.Du
 
 func (c *Connectors) loadCursor(ctx context.Context, name string) (string, error) {
 	var cursor string
-	err := c.cfg.DB.Reader().QueryRowContext(ctx, `SELECT cursor FROM connector_cursors WHERE connector = ?`, name).Scan(&cursor)
+	err := c.cfg.DB.ReadRow(ctx, `SELECT cursor FROM connector_cursors WHERE connector = ?`, name).Scan(&cursor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

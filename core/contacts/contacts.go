@@ -303,7 +303,7 @@ func (s *Store) Ref(ctx context.Context, ref string) (string, error) {
 	switch {
 	case strings.HasPrefix(ref, "con_"):
 		var id string
-		err := s.db.Reader().QueryRowContext(ctx, `SELECT COALESCE(merged_into, id) FROM contacts WHERE id = ?`, ref).Scan(&id)
+		err := s.db.ReadRow(ctx, `SELECT COALESCE(merged_into, id) FROM contacts WHERE id = ?`, ref).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return "", fmt.Errorf("contact %q: %w", ref, ErrNotFound)
 		}

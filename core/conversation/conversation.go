@@ -218,7 +218,7 @@ func (s *Stage) load(ctx context.Context, wamid string) (*inbound, error) {
 	var wa, user, name, text sql.NullString
 	var sent int64
 	var payload []byte
-	err := s.cfg.DB.Reader().QueryRowContext(ctx, `SELECT from_wa_id, from_user_id, profile_name, type, text, sent_at, payload FROM inbound_messages WHERE wamid = ?`, wamid).
+	err := s.cfg.DB.ReadRow(ctx, `SELECT from_wa_id, from_user_id, profile_name, type, text, sent_at, payload FROM inbound_messages WHERE wamid = ?`, wamid).
 		Scan(&wa, &user, &name, &in.typ, &text, &sent, &payload)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

@@ -95,7 +95,7 @@ func (d *Detector) Handle(msg *message.Message) error {
 	wamid := string(msg.Payload)
 	var from, name, text sql.NullString
 	var sent int64
-	err := d.cfg.DB.Reader().QueryRowContext(ctx, `SELECT from_wa_id, profile_name, text, sent_at FROM inbound_messages WHERE wamid = ?`, wamid).
+	err := d.cfg.DB.ReadRow(ctx, `SELECT from_wa_id, profile_name, text, sent_at FROM inbound_messages WHERE wamid = ?`, wamid).
 		Scan(&from, &name, &text, &sent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return deadletter.Permanent(fmt.Errorf("inbound %s: not found", wamid))

@@ -144,7 +144,7 @@ func Reject(ctx context.Context, db *store.DB, kind string, raw []byte, reason s
 // Get returns the stored event by Parley's id.
 func (e *Events) Get(ctx context.Context, id string) (json.RawMessage, error) {
 	var body []byte
-	err := e.db.Reader().QueryRowContext(ctx, `SELECT body FROM events WHERE id = ?`, id).Scan(&body)
+	err := e.db.ReadRow(ctx, `SELECT body FROM events WHERE id = ?`, id).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("event %q: not found", id)
 	}
