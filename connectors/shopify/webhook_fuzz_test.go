@@ -2,22 +2,13 @@ package shopify
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/parley-hub/parley/sdk"
+	"github.com/parley-hub/parley/sdk/connectortest"
 )
-
-// e164 is what a connector's contact phone must look like, when set.
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{4,14}$`)
 
 // FuzzHandleWebhook: a correctly signed delivery of any topic, body and
 // X-Shopify-Triggered-At (headers are not signed) never panics; it fails only with sdk.ErrBadRequest; what it maps keeps
@@ -61,48 +52,6 @@ func FuzzHandleWebhook(f *testing.F) {
 	f.Fuzz(func(t *testing.T, topic, triggeredAt string, body []byte) {
 		req := signedDelivery(topic, "1", body, testSecret)
 		req.Header.Set(headerTriggeredAt, triggeredAt)
-		res, err := c.HandleWebhook(context.Background(), req)
-		if err != nil {
-			if !errors.Is(err, sdk.ErrBadRequest) {
-				t.Fatalf("error %v (%T) does not wrap sdk.ErrBadRequest", err, err)
-			}
-			if len(res.Events) != 0 {
-				t.Fatalf("events with an error: %+v", res.Events)
-			}
-			return
-		}
-		checkWebhookResult(t, res)
-		again, err := c.HandleWebhook(context.Background(), req)
-		if err != nil {
-			t.Fatalf("the same delivery again: %v", err)
-		}
-		if diff := cmp.Diff(eventKeys(res), eventKeys(again)); diff != "" || res.DedupeKey != again.DedupeKey {
-			t.Fatalf("the same delivery maps differently the second time (-first +second):\n%s\ndedupe %q vs %q", diff, res.DedupeKey, again.DedupeKey)
-		}
+		connectortest.CheckFuzzedWebhook(t, c, req, false)
 	})
-}
-
-// checkWebhookResult checks the sdk.Event contract on every event.
-func checkWebhookResult(t *testing.T, res sdk.WebhookResult) {
-	t.Helper()
-	for i, ev := range res.Events {
-		if strings.TrimSpace(ev.Type) == "" || strings.TrimSpace(ev.Source) == "" || strings.TrimSpace(ev.ID) == "" {
-			t.Fatalf("event %d lacks type, source or id: %+v", i, ev)
-		}
-		if ev.Contact.Phone != "" && !e164.MatchString(ev.Contact.Phone) {
-			t.Fatalf("event %d phone %q is not E.164", i, ev.Contact.Phone)
-		}
-	}
-	if _, err := json.Marshal(res); err != nil {
-		t.Fatalf("result does not encode: %v", err)
-	}
-}
-
-// eventKeys is what must not change between deliveries of the same payload.
-func eventKeys(res sdk.WebhookResult) []string {
-	var out []string
-	for _, ev := range res.Events {
-		out = append(out, ev.Type+" "+ev.Source+" "+ev.ID+" "+ev.Contact.Phone)
-	}
-	return out
 }
